@@ -1,0 +1,3 @@
+module github.com/sledgo/sled
+
+go 1.26.8

@@ -1,0 +1,71 @@
+// Package tree is a lock-free B-link tree over the page table of package
+// pagecache, with Bw-tree style structure changes that any thread finishes
+// when it meets them half done (help-along).
+//
+// Every node covers a half-open key range [Lo, Hi) and links to its right
+// sibling (Next). Nodes are immutable: a change builds a new node and installs
+// it with one compare-and-swap on the page state (pagecache.Update). Readers
+// never lock and never wait; writers retry when their CAS loses.
+//
+// # Structure changes
+//
+// Split (two halves). A node N that grew too big is split by (1) installing
+// its right half in a fresh page R, then (2) CASing N to its left half with
+// Hi = sep and Next = R. From this moment the split is correct: a search for
+// a key >= sep that reaches N moves right to R (B-link). (3) The separator
+// sep -> R is CASed into the parent. A thread that descends from a parent into
+// a child whose Hi is below the bound the parent expects has met an unfinished
+// split and posts the separator itself (postSeparator).
+//
+// Root growth. The root page id never changes (named trees are identified by
+// it). A full root is split by copying its two halves into two fresh pages
+// and CASing the root to an index node one level higher over both: the
+// growth is a single atomic step with no half-done state.
+//
+// Merge (four steps, each one CAS, each helped along):
+//
+//	(1) mark: the parent entry of the victim R is marked (a flag on the
+//	    entry), claiming R for removal;
+//	(2) freeze: R is replaced by a frozen copy that never changes again;
+//	(3) absorb: the left sibling L (L.Next == R) is replaced by the union of
+//	    L and R over [L.Lo, R.Hi) with Next = R.Next;
+//	(4) unlink: the marked entry is removed from the parent, and R's page id
+//	    is freed (reused only after an epoch, pagecache P3).
+//
+// A thread that meets a marked entry on its way down, or a frozen node
+// anywhere, completes the merge (completeMerge) and restarts from the root.
+//
+// # Invariants
+//
+// Cited as I1..I10 at the CAS sites that keep them.
+//
+//	I1. Keys in a node are strictly increasing and lie in [Lo, Hi).
+//	I2. A page's Lo never changes while the page is allocated; the root's Lo
+//	    is the empty key and its Hi is +infinity, forever.
+//	I3. Each level is a list linked by Next from the node with the empty Lo
+//	    to the node with Hi = +infinity, and for every node X with a right
+//	    sibling, the sibling's Lo == X.Hi.
+//	I4. An index node's Keys[0] == Lo and the child at Kids[i] has
+//	    Lo == Keys[i]. A child's Hi may be lower than the parent's bound for
+//	    it (an unfinished split, the rest reached via Next); it is never
+//	    higher except while the merge that raised it is unfinished, and then
+//	    the entry to its right is marked.
+//	I5. A key's value lives in exactly one leaf: the leaf whose range covers
+//	    it. A split or a merge moves entries with the range, in one CAS.
+//	I6. A frozen node never changes again. Nobody builds a new state from a
+//	    frozen state, so a CAS from it can only be a merge step that keeps
+//	    it frozen.
+//	I7. A marked entry is never the first entry of its node and never next to
+//	    another marked entry; a split never makes a marked entry the first of
+//	    its right half. So the victim's left sibling is under the same parent
+//	    and is never itself a victim.
+//	I8. A separator is posted only for a page that is still linked as the
+//	    right sibling of the node whose Hi equals the separator, checked
+//	    after loading the parent state that the post CASes from (so a page
+//	    already merged away is never posted again).
+//	I9. Only the thread whose CAS removes the marked entry (step 4) frees the
+//	    victim's page, after step 3: once nothing reachable names it.
+//	I10. Every operation runs pinned (pagecache.Pin), so a page id it has
+//	    seen is not reused while it runs; a freed page reads as ErrFreed and
+//	    makes the operation restart from the root.
+package tree

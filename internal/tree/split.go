@@ -1,0 +1,192 @@
+package tree
+
+import (
+	"bytes"
+
+	"github.com/sledgo/sled/internal/node"
+	"github.com/sledgo/sled/internal/pagecache"
+)
+
+// split splits the node in page id, whose state the caller just installed,
+// and posts the separator to its parent. Losing a CAS is not an error: the
+// writer that won will split if the node is still too big.
+func (t *Tree) split(id node.PageID, p *pagecache.Page, path []frame) error {
+	n := p.Node
+	if n.Frozen {
+		return nil
+	}
+	at := n.SplitPoint()
+	if at < 0 {
+		return nil
+	}
+	if id == t.root {
+		return t.growRoot(p, at)
+	}
+	sep := n.Keys[at]
+	rid, err := t.pc.Allocate(nil)
+	if err != nil {
+		return err
+	}
+	left, right := n.Split(at, rid)
+	t.pc.Init(rid, right)
+	// I1, I3: left keeps [Lo, sep) and links to right, which covers
+	// [sep, Hi) and takes over n's Next; the entries move with the range (I5).
+	if _, ok, err := t.pc.Update(id, p, left, node.Delta{Kind: node.DeltaImage, Image: left}); err != nil || !ok {
+		t.pc.Free(rid) // never published
+		return err
+	}
+	parent := t.root
+	if len(path) > 0 {
+		parent = path[len(path)-1].id
+	}
+	return t.postSeparator(sep, rid, n.Level+1, parent)
+}
+
+// growRoot splits the root in place: its halves move to two fresh pages and
+// the root becomes an index node one level up (I2: the root page id stays).
+func (t *Tree) growRoot(p *pagecache.Page, at int) error {
+	n := p.Node
+	lid, err := t.pc.Allocate(nil)
+	if err != nil {
+		return err
+	}
+	rid, err := t.pc.Allocate(nil)
+	if err != nil {
+		t.pc.Free(lid)
+		return err
+	}
+	left, right := n.Split(at, rid)
+	t.pc.Init(lid, left)
+	t.pc.Init(rid, right)
+	root := node.Grow(n.Level, lid, n.Keys[at], rid)
+	// I2, I3, I4: the new root covers everything and routes exactly the
+	// ranges of its two children, which form the new level's list.
+	if _, ok, err := t.pc.Update(t.root, p, root, node.Delta{Kind: node.DeltaImage, Image: root}); err != nil || !ok {
+		t.pc.Free(lid)
+		t.pc.Free(rid)
+		return err
+	}
+	return nil
+}
+
+// postSeparator inserts sep -> right into the index node at level that
+// covers sep, starting the search at page start (a hint), unless it is
+// there already or right is no longer the linked right half of a split.
+func (t *Tree) postSeparator(sep []byte, right node.PageID, level uint8, start node.PageID) error {
+	for restarts := 0; restarts < maxRestarts; restarts++ {
+		pid, pp, err := t.findFrom(start, sep, level)
+		if err == errRestart {
+			start = t.root
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		n := pp.Node
+		i, found := n.Search(sep)
+		if found {
+			return nil // already posted
+		}
+		if i == 0 {
+			return errRestart // sep below this node's Lo: our view is stale
+		}
+		// I8: check, after loading the parent state we CAS from, that right
+		// is still linked as the right half of the node ending at sep.
+		linked, err := t.linkedAt(n.Kids[i-1], sep, right)
+		if err != nil {
+			return err
+		}
+		if !linked {
+			return nil
+		}
+		nn := n.WithChild(sep, right)
+		// I4: the new entry's key is the Lo of the child it names.
+		np, ok, err := t.pc.Update(pid, pp, nn, node.Delta{Kind: node.DeltaImage, Image: nn})
+		if err != nil {
+			return err
+		}
+		if !ok {
+			start = pid
+			continue
+		}
+		if t.tooBig(nn) {
+			if err := t.split(pid, np, t.pathTo(sep, level)); err != nil && err != errRestart {
+				return err
+			}
+		}
+		return nil
+	}
+	return errRestart
+}
+
+// pathTo returns the index frames above level on the way to key, for a
+// split of a node found without a path.
+func (t *Tree) pathTo(key []byte, level uint8) []frame {
+	var path []frame
+	if _, _, err := t.descend(key, level, false, &path); err != nil {
+		return nil
+	}
+	return path
+}
+
+// findFrom returns the node at level covering key, moving right from start
+// when start is at that level and still plausible, else from the root.
+func (t *Tree) findFrom(start node.PageID, key []byte, level uint8) (node.PageID, *pagecache.Page, error) {
+	if start != t.root {
+		p, err := t.load(start)
+		if err == nil && p.Node.Level == level && !p.Node.Frozen && bytes.Compare(p.Node.Lo, key) <= 0 {
+			id := start
+			for p.Node.BeyondHi(key) {
+				id = p.Node.Next
+				if p, err = t.load(id); err != nil {
+					break
+				}
+				if p.Node.Frozen {
+					err = errRestart
+					break
+				}
+			}
+			if err == nil {
+				return id, p, nil
+			}
+		}
+		if err != nil && err != errRestart {
+			return 0, nil, err
+		}
+	}
+	return t.descend(key, level, false, nil)
+}
+
+// linkedAt reports whether, at the level of page from, the node whose Hi is
+// sep links to right, and right is live, unfrozen and starts at sep.
+func (t *Tree) linkedAt(from node.PageID, sep []byte, right node.PageID) (bool, error) {
+	id := from
+	for {
+		p, err := t.load(id)
+		if err == errRestart {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		n := p.Node
+		c := cmpHi(n.Hi, sep)
+		if c > 0 {
+			return false, nil
+		}
+		if c == 0 {
+			if n.Next != right {
+				return false, nil
+			}
+			rp, err := t.load(right)
+			if err == errRestart {
+				return false, nil
+			}
+			if err != nil {
+				return false, err
+			}
+			return !rp.Node.Frozen && bytes.Equal(rp.Node.Lo, sep), nil
+		}
+		id = n.Next
+	}
+}

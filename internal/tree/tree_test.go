@@ -1,0 +1,220 @@
+package tree
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sledgo/sled/internal/node"
+	"github.com/sledgo/sled/internal/pagecache"
+)
+
+var seedFlag = flag.Uint64("seed", 0, "seed for random tests (0 = time based)")
+
+func testSeed(t *testing.T) uint64 {
+	s := *seedFlag
+	if s == 0 {
+		s = uint64(time.Now().UnixNano())
+	}
+	t.Logf("seed %d (replay with -seed %d)", s, s)
+	return s
+}
+
+var tiny = Config{MaxLeafEntries: 4, MaxIndexEntries: 4, MaxNodeBytes: 1 << 20}
+
+func newTree(t *testing.T, cfg Config) (*Tree, *pagecache.Cache) {
+	pc := pagecache.New()
+	tr, err := Create(pc, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mustCheck(t, tr, pc) })
+	return tr, pc
+}
+
+func mustCheck(t *testing.T, tr *Tree, pc *pagecache.Cache) CheckStats {
+	t.Helper()
+	pages := 0
+	st, err := tr.Check(func(node.PageID) { pages++ })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pc.Stats().Allocated; got != int64(pages) {
+		t.Fatalf("page leak: %d pages allocated, %d reachable", got, pages)
+	}
+	return st
+}
+
+func set(tr *Tree, k, v []byte) error {
+	_, err := tr.Modify(k, func([]byte, bool) ([]byte, Action) { return v, Set })
+	return err
+}
+
+func del(tr *Tree, k []byte) (bool, error) {
+	r, err := tr.Modify(k, func([]byte, bool) ([]byte, Action) { return nil, Delete })
+	return r.Changed, err
+}
+
+func key(i int) []byte { return []byte(fmt.Sprintf("k%05d", i)) }
+
+func TestModelSequential(t *testing.T) {
+	seed := testSeed(t)
+	rng := rand.New(rand.NewPCG(seed, 1))
+	tr, pc := newTree(t, tiny)
+	model := map[string][]byte{}
+	for step := 0; step < 20000; step++ {
+		k := key(rng.IntN(400))
+		switch op := rng.IntN(10); {
+		case op < 5:
+			v := []byte(fmt.Sprint(step))
+			if err := set(tr, k, v); err != nil {
+				t.Fatal(err)
+			}
+			model[string(k)] = v
+		case op < 8:
+			ok, err := del(tr, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, in := model[string(k)]; in != ok {
+				t.Fatalf("step %d: delete %s changed=%v, model has=%v", step, k, ok, in)
+			}
+			delete(model, string(k))
+		default:
+			v, ok, err := tr.Get(k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mv, in := model[string(k)]
+			if ok != in || !bytes.Equal(v, mv) {
+				t.Fatalf("step %d: get %s = %q %v, want %q %v", step, k, v, ok, mv, in)
+			}
+		}
+		if step%1000 == 0 {
+			st := mustCheck(t, tr, pc)
+			if st.Keys != len(model) {
+				t.Fatalf("step %d: %d keys, model %d", step, st.Keys, len(model))
+			}
+			checkOrder(t, tr, model)
+		}
+	}
+	// Delete everything: merges must bring the tree back to few pages.
+	for k := range model {
+		if _, err := del(tr, []byte(k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := mustCheck(t, tr, pc)
+	t.Logf("after deleting all: %+v", st)
+	if st.Keys != 0 || st.Pages > 2*st.Levels {
+		t.Fatalf("empty tree keeps %d pages over %d levels", st.Pages, st.Levels)
+	}
+}
+
+func checkOrder(t *testing.T, tr *Tree, model map[string][]byte) {
+	t.Helper()
+	want := make([]string, 0, len(model))
+	for k := range model {
+		want = append(want, k)
+	}
+	sort.Strings(want)
+	var got []string
+	k, incl := []byte{}, true
+	for {
+		n, i, ok, err := tr.Seek(k, incl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+		got = append(got, string(n.Keys[i]))
+		k, incl = n.Keys[i], false
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("forward scan %v, want %v", got, want)
+	}
+	var rev []string
+	var kk []byte
+	incl = false
+	for {
+		n, i, ok, err := tr.SeekBefore(kk, incl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+		rev = append(rev, string(n.Keys[i]))
+		kk = n.Keys[i]
+	}
+	for i, j := 0, len(rev)-1; i < j; i, j = i+1, j-1 {
+		rev[i], rev[j] = rev[j], rev[i]
+	}
+	if fmt.Sprint(rev) != fmt.Sprint(want) {
+		t.Fatalf("reverse scan %v, want %v", rev, want)
+	}
+	n, err := tr.Len()
+	if err != nil || n != len(want) {
+		t.Fatalf("Len = %d, %v; want %d", n, err, len(want))
+	}
+}
+
+// TestConcurrentDisjoint runs writers on disjoint key sets with constant
+// splits and merges; each writer checks its own keys as a model.
+func TestConcurrentDisjoint(t *testing.T) {
+	seed := testSeed(t)
+	tr, pc := newTree(t, tiny)
+	const workers = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(seed, uint64(w)))
+			mine := map[string]bool{}
+			for step := 0; step < 5000; step++ {
+				k := []byte(fmt.Sprintf("%03d-%d", rng.IntN(300), w))
+				if rng.IntN(3) > 0 {
+					if err := set(tr, k, k); err != nil {
+						errs <- err
+						return
+					}
+					mine[string(k)] = true
+				} else {
+					ok, err := del(tr, k)
+					if err != nil {
+						errs <- err
+						return
+					}
+					if ok != mine[string(k)] {
+						errs <- fmt.Errorf("worker %d: delete %s = %v, want %v", w, k, ok, mine[string(k)])
+						return
+					}
+					delete(mine, string(k))
+				}
+				if step%50 == 0 {
+					for mk := range mine {
+						v, ok, err := tr.Get([]byte(mk))
+						if err != nil || !ok || string(v) != mk {
+							errs <- fmt.Errorf("worker %d step %d: get %s = %q %v %v", w, step, mk, v, ok, err)
+							return
+						}
+					}
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	mustCheck(t, tr, pc)
+}

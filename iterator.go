@@ -1,0 +1,166 @@
+package sled
+
+import (
+	"bytes"
+
+	"github.com/sledgo/sled/internal/node"
+)
+
+// Iterator walks the entries of a key range in order. It is not safe for
+// concurrent use. Over a live tree it returns keys in strict order, each at
+// most once, and every key present and unchanged for the whole iteration;
+// use a Snapshot for a point-in-time view.
+//
+//	it := tree.Range(lo, hi)
+//	defer it.Close()
+//	for it.Next() {
+//	    use(it.Key(), it.Value())
+//	}
+//	if err := it.Err(); err != nil { ... }
+type Iterator struct {
+	t       *Tree
+	lo, hi  []byte // [lo, hi); nil hi = unbounded
+	rev     bool
+	started bool
+	done    bool
+	err     error
+
+	leaf *node.Node // immutable snapshot of the current leaf
+	idx  int
+	key  []byte
+	val  []byte
+}
+
+// Iter returns an iterator over the whole tree.
+func (t *Tree) Iter() *Iterator { return t.Range(nil, nil) }
+
+// Range returns an iterator over [lo, hi); a nil bound is unbounded.
+func (t *Tree) Range(lo, hi []byte) *Iterator {
+	it := &Iterator{t: t, lo: clone(lo)}
+	if hi != nil {
+		it.hi = clone(hi)
+	}
+	return it
+}
+
+// ScanPrefix returns an iterator over the keys that start with prefix.
+func (t *Tree) ScanPrefix(prefix []byte) *Iterator {
+	return t.Range(prefix, prefixEnd(prefix))
+}
+
+// prefixEnd returns the smallest key greater than every key with the
+// prefix, or nil when there is none (the prefix is all 0xff).
+func prefixEnd(prefix []byte) []byte {
+	end := clone(prefix)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] != 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
+
+// Rev makes the iterator descend. Call it before the first Next.
+func (it *Iterator) Rev() *Iterator {
+	if !it.started {
+		it.rev = true
+	}
+	return it
+}
+
+// Next advances to the next entry and reports whether there is one.
+func (it *Iterator) Next() bool {
+	if it.done {
+		return false
+	}
+	if err := it.t.usable(); err != nil {
+		return it.fail(err)
+	}
+	var ok bool
+	if it.rev {
+		ok = it.prev()
+	} else {
+		ok = it.next()
+	}
+	if !ok {
+		it.done = true
+		it.key, it.val, it.leaf = nil, nil, nil
+	}
+	return ok
+}
+
+func (it *Iterator) fail(err error) bool {
+	it.err = err
+	it.done = true
+	it.key, it.val, it.leaf = nil, nil, nil
+	return false
+}
+
+func (it *Iterator) next() bool {
+	if it.started && it.leaf != nil && it.idx+1 < it.leaf.Len() {
+		it.idx++
+	} else {
+		from, incl := it.lo, true
+		if it.started {
+			from, incl = it.key, false
+		}
+		it.started = true
+		n, i, ok, err := it.t.t.Seek(from, incl)
+		if err != nil {
+			return it.fail(it.t.mapErr(err))
+		}
+		if !ok {
+			return false
+		}
+		it.leaf, it.idx = n, i
+	}
+	k := it.leaf.Keys[it.idx]
+	if it.hi != nil && bytes.Compare(k, it.hi) >= 0 {
+		return false
+	}
+	it.key, it.val = k, it.leaf.Vals[it.idx]
+	return true
+}
+
+func (it *Iterator) prev() bool {
+	if it.started && it.leaf != nil && it.idx > 0 {
+		it.idx--
+	} else {
+		from := it.hi // nil = +infinity
+		if it.started {
+			from = it.key
+		}
+		it.started = true
+		n, i, ok, err := it.t.t.SeekBefore(from, false)
+		if err != nil {
+			return it.fail(it.t.mapErr(err))
+		}
+		if !ok {
+			return false
+		}
+		it.leaf, it.idx = n, i
+	}
+	k := it.leaf.Keys[it.idx]
+	if bytes.Compare(k, it.lo) < 0 {
+		return false
+	}
+	it.key, it.val = k, it.leaf.Vals[it.idx]
+	return true
+}
+
+// Key returns the current key. It stays valid after Next.
+func (it *Iterator) Key() []byte { return it.key }
+
+// Value returns the current value. It stays valid after Next.
+func (it *Iterator) Value() []byte { return it.val }
+
+// Err returns the error that ended the iteration, if any.
+func (it *Iterator) Err() error { return it.err }
+
+// Close ends the iteration. It is idempotent.
+func (it *Iterator) Close() error {
+	it.done = true
+	it.key, it.val, it.leaf = nil, nil, nil
+	return nil
+}

@@ -1,0 +1,442 @@
+package sled
+
+import (
+	"bytes"
+	"errors"
+	"sync/atomic"
+
+	"github.com/sledgo/sled/internal/tree"
+)
+
+// Tree is an ordered map from byte-string keys to byte-string values. All
+// methods are safe for concurrent use; single-key operations are
+// linearizable.
+type Tree struct {
+	db      *DB
+	name    string
+	t       *tree.Tree
+	gate    gate
+	merge   atomic.Pointer[MergeOperator]
+	subs    subscribers
+	dropped atomic.Bool
+}
+
+// MergeOperator combines a key's current value (nil when absent) with an
+// operand into the new value; a nil result deletes the key. It must be a
+// pure function: it may run more than once per Merge.
+type MergeOperator func(key, old, operand []byte) []byte
+
+// Name returns the tree's name.
+func (t *Tree) Name() string { return t.name }
+
+func (t *Tree) usable() error {
+	if t.db.closed.Load() {
+		return ErrClosed
+	}
+	if t.dropped.Load() {
+		return ErrTreeNotFound
+	}
+	return nil
+}
+
+func (t *Tree) mapErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, tree.ErrDropped):
+		return ErrTreeNotFound
+	case errors.Is(err, tree.ErrCorrupt):
+		return corruption(err)
+	}
+	return err
+}
+
+func checkKey(key []byte) error {
+	if len(key) > MaxKeyBytes {
+		return ErrKeyTooLarge
+	}
+	return nil
+}
+
+func checkEntry(key, value []byte) error {
+	if len(key) > MaxKeyBytes {
+		return ErrKeyTooLarge
+	}
+	if len(value) > MaxValueBytes {
+		return ErrValueTooLarge
+	}
+	return nil
+}
+
+// clone copies b into memory the engine owns; the result is never nil.
+func clone(b []byte) []byte { return append([]byte{}, b...) }
+
+// write applies fn to key as a single-key write.
+func (t *Tree) write(key []byte, fn func(old []byte, found bool) ([]byte, tree.Action)) (tree.Result, error) {
+	if err := t.usable(); err != nil {
+		return tree.Result{}, err
+	}
+	c := t.gate.enterWrite()
+	defer t.gate.exitWrite(c)
+	return t.apply(key, fn)
+}
+
+// apply runs a write with its notifications. The caller holds the gate
+// (as a writer or exclusively).
+func (t *Tree) apply(key []byte, fn func(old []byte, found bool) ([]byte, tree.Action)) (tree.Result, error) {
+	subs := t.subs.matching(key)
+	if subs == nil {
+		res, err := t.t.Modify(key, fn)
+		return res, t.mapErr(err)
+	}
+	mu := t.subs.stripe(key)
+	mu.Lock()
+	defer mu.Unlock()
+	res, err := t.t.Modify(key, fn)
+	if err == nil && res.Changed {
+		publish(subs, key, res.New, !res.Present)
+	}
+	return res, t.mapErr(err)
+}
+
+// Get returns the value of key, or nil when it is absent.
+func (t *Tree) Get(key []byte) ([]byte, error) {
+	if err := t.usable(); err != nil {
+		return nil, err
+	}
+	if err := checkKey(key); err != nil {
+		return nil, err
+	}
+	var v []byte
+	var err error
+	t.gate.read(func() { v, _, err = t.t.Get(key) })
+	return v, t.mapErr(err)
+}
+
+// ContainsKey reports whether key is present.
+func (t *Tree) ContainsKey(key []byte) (bool, error) {
+	v, err := t.Get(key)
+	return v != nil, err
+}
+
+// Insert sets key to value and returns the previous value (nil if absent).
+// A nil value is stored as the empty value.
+func (t *Tree) Insert(key, value []byte) ([]byte, error) {
+	if err := checkEntry(key, value); err != nil {
+		return nil, err
+	}
+	k, v := clone(key), clone(value)
+	res, err := t.write(k, func([]byte, bool) ([]byte, tree.Action) { return v, tree.Set })
+	return res.Old, err
+}
+
+// Remove deletes key and returns its previous value (nil if absent).
+func (t *Tree) Remove(key []byte) ([]byte, error) {
+	if err := checkKey(key); err != nil {
+		return nil, err
+	}
+	res, err := t.write(key, func([]byte, bool) ([]byte, tree.Action) { return nil, tree.Delete })
+	return res.Old, err
+}
+
+// CompareAndSwap sets key to new if its current value equals old. old == nil
+// expects the key to be absent; new == nil deletes it. On a mismatch it
+// returns a *CompareAndSwapError and changes nothing.
+func (t *Tree) CompareAndSwap(key, old, new []byte) error {
+	if err := checkEntry(key, new); err != nil {
+		return err
+	}
+	k := clone(key)
+	var nv []byte
+	if new != nil {
+		nv = clone(new)
+	}
+	var mismatch *CompareAndSwapError
+	_, err := t.write(k, func(cur []byte, found bool) ([]byte, tree.Action) {
+		if found != (old != nil) || (found && !bytes.Equal(cur, old)) {
+			mismatch = &CompareAndSwapError{Current: cur, Proposed: new}
+			return nil, tree.Keep
+		}
+		mismatch = nil
+		if nv == nil {
+			return nil, tree.Delete
+		}
+		return nv, tree.Set
+	})
+	if err != nil {
+		return err
+	}
+	if mismatch != nil {
+		return mismatch
+	}
+	return nil
+}
+
+// update applies fn and returns the result; fn's output is copied and
+// checked against the value limit.
+func (t *Tree) update(key []byte, fn func(old []byte) []byte) (tree.Result, error) {
+	if err := checkKey(key); err != nil {
+		return tree.Result{}, err
+	}
+	k := clone(key)
+	var tooLarge bool
+	res, err := t.write(k, func(old []byte, _ bool) ([]byte, tree.Action) {
+		nv := fn(old)
+		tooLarge = len(nv) > MaxValueBytes
+		switch {
+		case tooLarge:
+			return nil, tree.Keep
+		case nv == nil:
+			return nil, tree.Delete
+		}
+		return clone(nv), tree.Set
+	})
+	if err == nil && tooLarge {
+		err = ErrValueTooLarge
+	}
+	return res, err
+}
+
+// Update sets key to fn(current value) atomically and returns the new value.
+// fn gets nil when the key is absent and returns nil to delete it; it may
+// run more than once.
+func (t *Tree) Update(key []byte, fn func(old []byte) []byte) ([]byte, error) {
+	res, err := t.update(key, fn)
+	if err != nil {
+		return nil, err
+	}
+	return res.New, nil
+}
+
+// FetchAndUpdate is Update returning the previous value.
+func (t *Tree) FetchAndUpdate(key []byte, fn func(old []byte) []byte) ([]byte, error) {
+	res, err := t.update(key, fn)
+	if err != nil {
+		return nil, err
+	}
+	return res.Old, nil
+}
+
+// SetMergeOperator sets the operator Merge uses (nil unsets it). It is not
+// persisted: set it again after every Open.
+func (t *Tree) SetMergeOperator(op MergeOperator) {
+	if op == nil {
+		t.merge.Store(nil)
+		return
+	}
+	t.merge.Store(&op)
+}
+
+// Merge applies the tree's merge operator to key's value and operand
+// atomically, and returns the new value.
+func (t *Tree) Merge(key, operand []byte) ([]byte, error) {
+	op := t.merge.Load()
+	if op == nil {
+		if err := t.usable(); err != nil {
+			return nil, err
+		}
+		return nil, ErrNoMergeOperator
+	}
+	if err := checkEntry(key, operand); err != nil {
+		return nil, err
+	}
+	k := clone(key)
+	res, err := t.update(k, func(old []byte) []byte { return (*op)(k, old, operand) })
+	if err != nil {
+		return nil, err
+	}
+	return res.New, nil
+}
+
+// seek runs a positioned read under the batch gate and returns copies-free
+// key and value slices of an immutable leaf snapshot.
+func (t *Tree) seek(fn func() (k, v []byte, err error)) (k, v []byte, err error) {
+	if err := t.usable(); err != nil {
+		return nil, nil, err
+	}
+	t.gate.read(func() { k, v, err = fn() })
+	return k, v, t.mapErr(err)
+}
+
+func (t *Tree) seekGE(key []byte, inclusive bool) ([]byte, []byte, error) {
+	return t.seek(func() ([]byte, []byte, error) {
+		n, i, ok, err := t.t.Seek(key, inclusive)
+		if err != nil || !ok {
+			return nil, nil, err
+		}
+		return n.Keys[i], n.Vals[i], nil
+	})
+}
+
+func (t *Tree) seekLT(key []byte, inclusive bool) ([]byte, []byte, error) {
+	return t.seek(func() ([]byte, []byte, error) {
+		n, i, ok, err := t.t.SeekBefore(key, inclusive)
+		if err != nil || !ok {
+			return nil, nil, err
+		}
+		return n.Keys[i], n.Vals[i], nil
+	})
+}
+
+// GetLT returns the entry with the greatest key < key; k == nil if none.
+func (t *Tree) GetLT(key []byte) (k, v []byte, err error) {
+	if err := checkKey(key); err != nil {
+		return nil, nil, err
+	}
+	return t.seekLT(clone(key), false) // clone: a nil key is the empty key, not +inf
+}
+
+// GetGT returns the entry with the smallest key > key; k == nil if none.
+func (t *Tree) GetGT(key []byte) (k, v []byte, err error) {
+	if err := checkKey(key); err != nil {
+		return nil, nil, err
+	}
+	return t.seekGE(key, false)
+}
+
+// First returns the entry with the smallest key; k == nil if the tree is empty.
+func (t *Tree) First() (k, v []byte, err error) { return t.seekGE([]byte{}, true) }
+
+// Last returns the entry with the greatest key; k == nil if the tree is empty.
+func (t *Tree) Last() (k, v []byte, err error) { return t.seekLT(nil, false) }
+
+// PopMin atomically removes and returns the entry with the smallest key.
+func (t *Tree) PopMin() (k, v []byte, err error) { return t.pop(false) }
+
+// PopMax atomically removes and returns the entry with the greatest key.
+func (t *Tree) PopMax() (k, v []byte, err error) { return t.pop(true) }
+
+func (t *Tree) pop(last bool) (k, v []byte, err error) {
+	if err := t.usable(); err != nil {
+		return nil, nil, err
+	}
+	c := t.gate.enterWrite()
+	k, v, found, slow, err := t.t.PopEdge(last, t.notifyDelete)
+	t.gate.exitWrite(c)
+	if err != nil || !slow {
+		if !found {
+			k, v = nil, nil
+		}
+		return k, v, t.mapErr(err)
+	}
+	// The edge leaf is empty but the tree may not be: without a writer
+	// running, the first (last) entry and its removal form one step.
+	t.gate.lockExclusive()
+	defer t.gate.unlockExclusive()
+	var n = func() ([]byte, []byte, error) {
+		if last {
+			nn, i, ok, err := t.t.SeekBefore(nil, false)
+			if err != nil || !ok {
+				return nil, nil, err
+			}
+			return nn.Keys[i], nn.Vals[i], nil
+		}
+		nn, i, ok, err := t.t.Seek([]byte{}, true)
+		if err != nil || !ok {
+			return nil, nil, err
+		}
+		return nn.Keys[i], nn.Vals[i], nil
+	}
+	k, v, err = n()
+	if err != nil || k == nil {
+		return nil, nil, t.mapErr(err)
+	}
+	if _, err := t.apply(k, func([]byte, bool) ([]byte, tree.Action) { return nil, tree.Delete }); err != nil {
+		return nil, nil, err
+	}
+	return k, v, nil
+}
+
+// notifyDelete is PopEdge's hook for ordered notifications.
+func (t *Tree) notifyDelete(key []byte) func(bool) {
+	subs := t.subs.matching(key)
+	if subs == nil {
+		return nil
+	}
+	mu := t.subs.stripe(key)
+	mu.Lock()
+	return func(ok bool) {
+		if ok {
+			publish(subs, key, nil, true)
+		}
+		mu.Unlock()
+	}
+}
+
+// Len returns the number of entries. It is not a point-in-time count when
+// writes run concurrently.
+func (t *Tree) Len() (int, error) {
+	if err := t.usable(); err != nil {
+		return 0, err
+	}
+	n, err := t.t.Len()
+	return n, t.mapErr(err)
+}
+
+// IsEmpty reports whether the tree has no entries.
+func (t *Tree) IsEmpty() (bool, error) {
+	k, _, err := t.First()
+	return k == nil, err
+}
+
+// Clear removes every entry. It is not atomic: concurrent writers may see
+// (and add to) a partly cleared tree.
+func (t *Tree) Clear() error {
+	it := t.Iter()
+	defer it.Close()
+	for it.Next() {
+		if _, err := t.Remove(it.Key()); err != nil {
+			return err
+		}
+	}
+	return it.Err()
+}
+
+// ApplyBatch applies every operation of b atomically: readers and writers
+// see all of them or none.
+func (t *Tree) ApplyBatch(b *Batch) error {
+	if err := t.usable(); err != nil {
+		return err
+	}
+	for _, op := range b.ops {
+		if err := checkEntry(op.key, op.value); err != nil {
+			return err
+		}
+	}
+	t.gate.lockExclusive()
+	defer t.gate.unlockExclusive()
+	for _, op := range b.ops {
+		v, act := op.value, tree.Set
+		if op.del {
+			act = tree.Delete
+		}
+		if _, err := t.apply(op.key, func([]byte, bool) ([]byte, tree.Action) { return v, act }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Batch collects writes to apply atomically with Tree.ApplyBatch. Later
+// operations on the same key win. A Batch is not safe for concurrent use.
+type Batch struct {
+	ops []batchOp
+}
+
+type batchOp struct {
+	key, value []byte
+	del        bool
+}
+
+// Insert adds a write of key = value to the batch. The slices are copied.
+func (b *Batch) Insert(key, value []byte) {
+	b.ops = append(b.ops, batchOp{key: clone(key), value: clone(value)})
+}
+
+// Remove adds a deletion of key to the batch. The slice is copied.
+func (b *Batch) Remove(key []byte) {
+	b.ops = append(b.ops, batchOp{key: clone(key), del: true})
+}
+
+// Len returns the number of operations in the batch.
+func (b *Batch) Len() int { return len(b.ops) }
