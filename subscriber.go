@@ -24,7 +24,9 @@ type Event struct {
 // arrive in the order of its writes. Events are never dropped: when the
 // channel's buffer (SubscriberBufferEvents) is full, writers of keys under
 // the prefix wait until the subscriber receives, or is closed. A subscriber
-// that stops reading therefore stalls those writers: Close it when done.
+// that stops reading therefore stalls those writers, and while a writer is
+// stalled, an ApplyBatch or a slow-path PopMin/PopMax on the tree waits for
+// it and holds back every other writer of the tree: Close it when done.
 // Do not write keys under the prefix from the goroutine that receives.
 // The channel is closed by Close, by DropTree and by DB.Close.
 type Subscriber struct {

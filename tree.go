@@ -68,8 +68,13 @@ func checkEntry(key, value []byte) error {
 	return nil
 }
 
-// clone copies b into memory the engine owns; the result is never nil.
-func clone(b []byte) []byte { return append([]byte{}, b...) }
+// clone copies b into memory the engine owns; the result is never nil and
+// has no spare capacity, so a caller's append to a returned slice copies.
+func clone(b []byte) []byte {
+	c := make([]byte, len(b))
+	copy(c, b)
+	return c
+}
 
 // write applies fn to key as a single-key write.
 func (t *Tree) write(key []byte, fn func(old []byte, found bool) ([]byte, tree.Action)) (tree.Result, error) {

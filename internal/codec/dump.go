@@ -102,7 +102,8 @@ type DumpReader struct {
 	lim     Limits
 	tree    string
 	inTree  bool
-	lastKey []byte // nil until the current tree's first entry
+	lastKey []byte // the current tree's last key, valid when haveKey
+	haveKey bool
 	entries uint64
 	done    bool
 	buf     []byte
@@ -154,7 +155,7 @@ func (d *DumpReader) Next() (rec DumpRecord, ok bool, err error) {
 		if len(body) > d.lim.MaxNameBytes {
 			return DumpRecord{}, false, corruptf("tree name of %d bytes", len(body))
 		}
-		d.tree, d.inTree, d.lastKey = string(body), true, nil
+		d.tree, d.inTree, d.haveKey = string(body), true, false
 		return DumpRecord{Tree: d.tree}, true, nil
 	case recEntry:
 		if !d.inTree {
@@ -169,10 +170,10 @@ func (d *DumpReader) Next() (rec DumpRecord, ok bool, err error) {
 		if len(key) > d.lim.MaxKeyBytes || len(val) > d.lim.MaxValueBytes {
 			return DumpRecord{}, false, corruptf("entry of %d/%d bytes exceeds limits", len(key), len(val))
 		}
-		if d.lastKey != nil && bytes.Compare(key, d.lastKey) <= 0 {
+		if d.haveKey && bytes.Compare(key, d.lastKey) <= 0 {
 			return DumpRecord{}, false, corruptf("keys out of order in tree %q", d.tree)
 		}
-		d.lastKey = append(d.lastKey[:0], key...)
+		d.lastKey, d.haveKey = append(d.lastKey[:0], key...), true
 		d.entries++
 		return DumpRecord{Tree: d.tree, Key: key, Value: val}, true, nil
 	case recEnd:

@@ -15,6 +15,9 @@ func (t *Tree) tryMerge(id node.PageID, p *pagecache.Page, path []frame) error {
 		return nil
 	}
 	pid, pp, err := t.findFrom(path[len(path)-1].id, n.Lo, n.Level+1)
+	if err == errLevelGone {
+		return nil // n became the root's content: nothing to merge with
+	}
 	if err != nil {
 		return err
 	}
@@ -199,6 +202,9 @@ func (t *Tree) completeMerge(rid node.PageID) error {
 			return fmt.Errorf("%w: absorb of page %d does not converge", ErrCorrupt, rid)
 		}
 		lid, lp, err := t.descend(r.Lo, r.Level, true, nil)
+		if err == errLevelGone {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -237,6 +243,9 @@ func (t *Tree) completeMerge(rid node.PageID) error {
 			return fmt.Errorf("%w: unlink of page %d does not converge", ErrCorrupt, rid)
 		}
 		pid, pp, err := t.descend(r.Lo, r.Level+1, false, nil)
+		if err == errLevelGone {
+			return nil // the parent level collapsed: the merge was completed
+		}
 		if err != nil {
 			return err
 		}

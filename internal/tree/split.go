@@ -79,6 +79,9 @@ func (t *Tree) postSeparator(sep []byte, right node.PageID, level uint8, start n
 			start = t.root
 			continue
 		}
+		if err == errLevelGone {
+			return nil
+		}
 		if err != nil {
 			return err
 		}

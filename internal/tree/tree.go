@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/sledgo/sled/internal/node"
 	"github.com/sledgo/sled/internal/pagecache"
@@ -63,6 +64,10 @@ func (t *Tree) Root() node.PageID { return t.root }
 // errRestart makes an operation start again from the root.
 var errRestart = errors.New("tree: restart")
 
+// errLevelGone reports that the level a structure change looked for no
+// longer exists: a root collapse removed it, so the change is complete.
+var errLevelGone = errors.New("tree: level gone")
+
 func (t *Tree) load(id node.PageID) (*pagecache.Page, error) {
 	p, err := t.pc.Load(id)
 	if errors.Is(err, pagecache.ErrFreed) {
@@ -70,6 +75,11 @@ func (t *Tree) load(id node.PageID) (*pagecache.Page, error) {
 	}
 	return p, err
 }
+
+// TestHookBeforeCAS, when set, runs between reading a leaf and CASing the
+// change into it in Modify. Tests use it to widen race windows; it is nil
+// in production.
+var TestHookBeforeCAS atomic.Pointer[func()]
 
 // maxRestarts bounds retries of one operation so that a broken structure
 // is reported instead of looping forever.
@@ -178,7 +188,7 @@ func (t *Tree) descendOnce(key []byte, level uint8, before bool, path *[]frame) 
 			return id, p, nil
 		}
 		if n.Level < level {
-			return 0, nil, fmt.Errorf("%w: no level %d below page %d", ErrCorrupt, level, id)
+			return 0, nil, errLevelGone
 		}
 		var i int
 		if before && key != nil {
@@ -286,6 +296,9 @@ func (t *Tree) Modify(key []byte, fn func(old []byte, found bool) ([]byte, Actio
 		default:
 			return res, nil
 		}
+		if h := TestHookBeforeCAS.Load(); h != nil {
+			(*h)()
+		}
 		// I1, I5: the key is inside n's range (descend), the entry is put
 		// at its sorted position, and the CAS is from the state we read.
 		np, ok, err := t.pc.Update(id, p, nn, d)
@@ -314,7 +327,7 @@ func (t *Tree) afterWrite(id node.PageID, p *pagecache.Page, path []frame) error
 	case t.tooSmall(n) && id != t.root:
 		err = t.tryMerge(id, p, path)
 	}
-	if err == errRestart {
+	if err == errRestart || err == errLevelGone {
 		err = nil
 	}
 	return err

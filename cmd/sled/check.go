@@ -1,0 +1,37 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+
+	"github.com/sledgo/sled"
+)
+
+var checkCmd = &command{
+	name:     "check",
+	synopsis: "-path DIR [-tree NAME]",
+	short:    "verify the database's invariants; print \"ok\" or the problem",
+	minArgs:  0,
+	maxArgs:  0,
+	setup: func(fs *flag.FlagSet) func(*env, []string) error {
+		var f dbFlags
+		f.register(fs)
+		return func(e *env, _ []string) error {
+			if err := f.check(); err != nil {
+				return err
+			}
+			return e.withDB(&f, func(db *sled.DB) error {
+				// db.Check covers every tree; -tree only asserts that the
+				// named one exists.
+				if _, err := f.openTree(db, false); err != nil {
+					return err
+				}
+				if err := db.Check(); err != nil {
+					return err
+				}
+				_, err := fmt.Fprintln(e.stdout, "ok")
+				return err
+			})
+		}
+	},
+}
