@@ -2,4 +2,4 @@ module github.com/sledgo/sled
 
 go 1.26.8
 
-require github.com/anishathalye/porcupine v1.3.1 // indirect
+require github.com/anishathalye/porcupine v1.3.1
