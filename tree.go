@@ -5,6 +5,8 @@ import (
 	"errors"
 	"sync/atomic"
 
+	"github.com/sledgo/sled/internal/codec"
+	"github.com/sledgo/sled/internal/log"
 	"github.com/sledgo/sled/internal/tree"
 )
 
@@ -15,7 +17,7 @@ type Tree struct {
 	db      *DB
 	name    string
 	t       *tree.Tree
-	gate    gate
+	gate    *gate // the database's
 	merge   atomic.Pointer[MergeOperator]
 	subs    subscribers
 	dropped atomic.Bool
@@ -33,6 +35,9 @@ func (t *Tree) usable() error {
 	if t.db.closed.Load() {
 		return ErrClosed
 	}
+	if p := t.db.poisoned.Load(); p != nil {
+		return *p
+	}
 	if t.dropped.Load() {
 		return ErrTreeNotFound
 	}
@@ -45,7 +50,7 @@ func (t *Tree) mapErr(err error) error {
 		return nil
 	case errors.Is(err, tree.ErrDropped):
 		return ErrTreeNotFound
-	case errors.Is(err, tree.ErrCorrupt):
+	case errors.Is(err, tree.ErrCorrupt), errors.Is(err, log.ErrCorrupt), errors.Is(err, codec.ErrCorrupt):
 		return corruption(err)
 	}
 	return err
@@ -398,7 +403,8 @@ func (t *Tree) Clear() error {
 }
 
 // ApplyBatch applies every operation of b atomically: readers and writers
-// see all of them or none.
+// see all of them or none, and after a crash the database holds all of them
+// or none. While a batch applies, the other writers of the database wait.
 func (t *Tree) ApplyBatch(b *Batch) error {
 	if err := t.usable(); err != nil {
 		return err
@@ -408,18 +414,29 @@ func (t *Tree) ApplyBatch(b *Batch) error {
 			return err
 		}
 	}
+	if len(b.ops) == 0 {
+		return nil
+	}
 	t.gate.lockExclusive()
 	defer t.gate.unlockExclusive()
+	if err := t.db.log.BeginBatch(); err != nil {
+		return err
+	}
 	for _, op := range b.ops {
 		v, act := op.value, tree.Set
 		if op.del {
 			act = tree.Delete
 		}
 		if _, err := t.apply(op.key, func([]byte, bool) ([]byte, tree.Action) { return v, act }); err != nil {
+			// The log refuses writes now (a failed write or sync is the
+			// only way here), so recovery drops the half batch. In memory
+			// it is half applied: fail every later call, reads too, rather
+			// than show it.
+			t.db.poison(err)
 			return err
 		}
 	}
-	return nil
+	return t.db.log.EndBatch()
 }
 
 // Batch collects writes to apply atomically with Tree.ApplyBatch. Later

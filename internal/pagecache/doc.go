@@ -19,12 +19,33 @@
 //	    pinned when it was freed has unpinned (epoch reclamation, epoch.go).
 //	    Go's garbage collector already keeps node memory alive for slow
 //	    readers; epochs protect page ids, which are names, from reuse.
-//	P4. After FragmentsPerImage fragments the next Update logs a full image
-//	    (consolidation), so a page is rebuilt from at most that many
-//	    fragments plus one image.
+//	P4. A page has at most FragmentsPerImage-1 delta fragments after its
+//	    last full image: the update that would make the FragmentsPerImage-th
+//	    logs a full image instead (consolidation).
 //	P5. Freed pages read as absent (Load returns ErrFreed), never as another
-//	    page's content, until they are allocated again.
+//	    page's content, until they are allocated again; freeing a free page
+//	    changes nothing (an id is never handed out twice).
+//	P6. A page-in or an eviction changes only whether the node is resident,
+//	    by a CAS from the exact state it judged; the locations stay. A page is
+//	    evicted only when all its fragments are written to the log file.
+//	P7. A page published by an update (Alloc) is logged in the same record
+//	    as the update that links it, and a page unlinked by an update (Freed)
+//	    is freed in that record: after a crash there is neither a link to an
+//	    unlogged page nor an allocated page that nothing links to.
+//	P8. An update reserves its log record before its CAS and completes it
+//	    after (aborts it when the CAS loses). A later CAS on the same page
+//	    starts from this state, so it reserves later: per page, log order is
+//	    CAS order, and replay rebuilds every page exactly.
+//	P9. Replay is idempotent: a record at LSN x changes a page only when the
+//	    page's state does not already reflect x or later.
 //
 // Page id allocation and reclamation happen only on structure changes
 // (splits, merges, drops), never on plain reads or writes.
+//
+// With a log (Open), every update appends its fragment: a delta for a leaf
+// write, a full image for structure changes and every FragmentsPerImage-th
+// update. The cache keeps the memory of resident nodes under a capacity by
+// evicting nodes (evict.go); an evicted page is read back by gathering its
+// image and deltas from the log concurrently. Recovery (recovery.go) rebuilds
+// the table from a snapshot of locations plus the log tail, reading no page.
 package pagecache

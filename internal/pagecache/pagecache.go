@@ -3,14 +3,23 @@ package pagecache
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 
+	"github.com/sledgo/sled/internal/codec"
+	"github.com/sledgo/sled/internal/log"
 	"github.com/sledgo/sled/internal/node"
 )
 
-// FragmentsPerImage is how many delta fragments a page accumulates before
-// the next update consolidates it into a full image (P4).
+// FragmentsPerImage bounds the delta fragments of a page: the update that
+// would make the FragmentsPerImage-th fragment logs a full image instead
+// (consolidation), so a page is rebuilt from one image and at most
+// FragmentsPerImage-1 deltas (P4).
 const FragmentsPerImage = 8
+
+// KindPages is the log record kind of page records (a list of codec
+// sections applied atomically).
+const KindPages log.Kind = 1
 
 const (
 	chunkBits = 13
@@ -23,28 +32,55 @@ var ErrFreed = errors.New("pagecache: page is not allocated")
 
 // Page is the immutable state of one page.
 type Page struct {
+	// Node is the materialized node, or nil when the page is not resident
+	// (evicted, or not read since Open); Load makes it resident.
 	Node *node.Node
-	// Frags counts the delta fragments applied since the last full image.
+	// Locs are the log positions of the page's last full image and of
+	// the deltas logged since, in order. Empty without a log.
+	Locs []log.LSN
+	// Frags counts the delta fragments since the last full image.
 	Frags int
+
+	freed   bool    // a tombstone: the page is free
+	freeLSN log.LSN // where the free was logged
 }
 
 // Stats counts page-table activity.
 type Stats struct {
-	Allocated  int64 // pages currently allocated
-	Highest    uint64
-	Updates    int64
-	Images     int64 // full images written (new pages, structure changes, consolidation)
-	Fragments  int64 // partial updates written
-	FreedTotal int64
-	MemBytes   int64 // approximate memory of cached nodes
+	Allocated     int64 // pages currently allocated
+	Highest       uint64
+	Updates       int64
+	Images        int64 // full images written (new pages, structure changes, consolidation)
+	Fragments     int64 // partial updates (deltas) written
+	FreedTotal    int64
+	MemBytes      int64 // approximate memory of resident nodes
+	Hits          int64 // Loads that found the page resident
+	Misses        int64 // Loads that read the page from the log
+	Evictions     int64
+	LoggedBytes   int64 // bytes of page records appended to the log
+	CanceledBytes int64 // bytes of reservations aborted after a lost CAS
 }
 
-type chunk [chunkLen]atomic.Pointer[Page]
+type slot struct {
+	p   atomic.Pointer[Page]
+	ref atomic.Uint32 // CLOCK reference count, 0..2
+}
+
+type chunk [chunkLen]slot
+
+// Options configures a log-backed cache.
+type Options struct {
+	Log                *log.Log
+	CacheCapacityBytes int64 // bound on resident node memory; 0 = unbounded
+}
 
 // Cache is the page table.
 type Cache struct {
 	top  [topLen]atomic.Pointer[chunk]
 	next atomic.Uint64 // highest id handed out so far
+
+	log      *log.Log
+	capacity int64
 
 	ep      epochs
 	retired atomic.Pointer[idNode] // freed ids waiting for their epoch
@@ -56,6 +92,18 @@ type Cache struct {
 	fragments atomic.Int64
 	freed     atomic.Int64
 	memBytes  atomic.Int64
+	hits      atomic.Int64
+	misses    atomic.Int64
+	evictions atomic.Int64
+	logged    atomic.Int64
+	canceled  atomic.Int64
+
+	evict     chan struct{} // wakes the evictor
+	stop      chan struct{}
+	done      sync.WaitGroup
+	hand      atomic.Uint64 // CLOCK hand
+	closeOnce sync.Once
+	bufs      sync.Pool
 }
 
 type idNode struct {
@@ -64,16 +112,48 @@ type idNode struct {
 	next  *idNode
 }
 
-// New returns an empty page table.
+// New returns an empty, memory-only page table (no log, no eviction).
 func New() *Cache { return &Cache{} }
+
+// Open returns an empty page table that will be backed by a log: restore
+// pages (RestorePage, Replay, FinishRecovery), then Attach the log before
+// use. Close stops the evictor.
+func Open(opts Options) *Cache {
+	c := &Cache{capacity: opts.CacheCapacityBytes}
+	if opts.Log != nil {
+		c.Attach(opts.Log)
+	}
+	return c
+}
+
+// Attach sets the log and starts eviction.
+func (c *Cache) Attach(l *log.Log) {
+	c.log = l
+	if c.capacity > 0 {
+		c.evict = make(chan struct{}, 1)
+		c.stop = make(chan struct{})
+		c.done.Add(1)
+		go c.evictor()
+	}
+}
+
+// Close stops background work.
+func (c *Cache) Close() {
+	c.closeOnce.Do(func() {
+		if c.stop != nil {
+			close(c.stop)
+			c.done.Wait()
+		}
+	})
+}
 
 // Pin pins the current epoch: page ids freed after this call are not reused
 // until the guard is unpinned. Every tree operation runs pinned.
 func (c *Cache) Pin() Guard { return c.ep.pin() }
 
-func (c *Cache) slot(id node.PageID, grow bool) *atomic.Pointer[Page] {
+func (c *Cache) slot(id node.PageID, grow bool) *slot {
 	hi := uint64(id) >> chunkBits
-	if hi >= topLen {
+	if hi >= topLen || id == 0 {
 		return nil
 	}
 	ch := c.top[hi].Load()
@@ -92,21 +172,105 @@ func (c *Cache) slot(id node.PageID, grow bool) *atomic.Pointer[Page] {
 	return &ch[uint64(id)&(chunkLen-1)]
 }
 
-// Load returns the current state of page id.
+func freedErr(id node.PageID) error { return fmt.Errorf("%w: %d", ErrFreed, id) }
+
+// Load returns the current state of page id, reading it from the log first
+// when it is not resident.
 func (c *Cache) Load(id node.PageID) (*Page, error) {
 	s := c.slot(id, false)
 	if s == nil {
-		return nil, fmt.Errorf("%w: %d", ErrFreed, id)
+		return nil, freedErr(id)
 	}
-	p := s.Load()
-	if p == nil {
-		return nil, fmt.Errorf("%w: %d", ErrFreed, id)
+	for {
+		p := s.p.Load()
+		if p == nil || p.freed {
+			return nil, freedErr(id)
+		}
+		if p.Node != nil {
+			if s.ref.Load() < 2 {
+				s.ref.Add(1)
+			}
+			c.hits.Add(1)
+			return p, nil
+		}
+		if len(p.Locs) == 0 {
+			return nil, freedErr(id) // reserved by Allocate(nil), not yet set
+		}
+		n, err := c.materialize(id, p.Locs)
+		if err != nil {
+			return nil, err
+		}
+		c.misses.Add(1)
+		np := &Page{Node: n, Locs: p.Locs, Frags: p.Frags}
+		// P6: a page-in installs the node its fragments describe, only
+		// over the exact non-resident state it read them from.
+		if s.p.CompareAndSwap(p, np) {
+			s.ref.Store(0)
+			c.addMem(int64(n.MemBytes()))
+			return np, nil
+		}
 	}
-	return p, nil
+}
+
+// materialize rebuilds a page from its image and deltas in the log, reading
+// the fragments concurrently.
+func (c *Cache) materialize(id node.PageID, locs []log.LSN) (*node.Node, error) {
+	if c.log == nil || len(locs) == 0 {
+		return nil, fmt.Errorf("%w: page %d has no node and no log locations", codec.ErrCorrupt, id)
+	}
+	secs := make([]codec.Section, len(locs))
+	errs := make([]error, len(locs))
+	read := func(i int) {
+		_, body, err := c.log.Read(locs[i])
+		if errors.Is(err, log.ErrInvalidLSN) {
+			err = fmt.Errorf("%w: %w", codec.ErrCorrupt, err) // the table names a record the log lacks
+		}
+		if err != nil {
+			errs[i] = err
+			return
+		}
+		sec, ok, err := codec.FindPage(body, id)
+		switch {
+		case err != nil:
+			errs[i] = err
+		case !ok:
+			errs[i] = fmt.Errorf("%w: page %d not in the record at %d", codec.ErrCorrupt, id, locs[i])
+		default:
+			secs[i] = sec
+		}
+	}
+	if len(locs) <= 2 {
+		for i := range locs {
+			read(i)
+		}
+	} else {
+		var wg sync.WaitGroup
+		for i := range locs {
+			wg.Add(1)
+			go func(i int) { defer wg.Done(); read(i) }(i)
+		}
+		wg.Wait()
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("pagecache: reading page %d: %w", id, err)
+	}
+	if secs[0].Kind != codec.SecImage {
+		return nil, fmt.Errorf("%w: page %d starts with section kind %d, not an image", codec.ErrCorrupt, id, secs[0].Kind)
+	}
+	n := secs[0].Node
+	for _, s := range secs[1:] {
+		if s.Kind != codec.SecDelta || !n.IsLeaf() {
+			return nil, fmt.Errorf("%w: page %d has a bad fragment (kind %d)", codec.ErrCorrupt, id, s.Kind)
+		}
+		n = s.Delta.Apply(n)
+	}
+	return n, nil
 }
 
 // Allocate installs n in a fresh page and returns its id. With n == nil the
-// id is only reserved: it reads as absent until Init.
+// id is only reserved: it reads as absent until Init. A page allocated this
+// way is published (and logged) by the Update that names it with Alloc, or
+// given back with Release.
 func (c *Cache) Allocate(n *node.Node) (node.PageID, error) {
 	id := c.popFree()
 	if id == 0 {
@@ -115,7 +279,8 @@ func (c *Cache) Allocate(n *node.Node) (node.PageID, error) {
 			return 0, errors.New("pagecache: page table is full")
 		}
 	}
-	c.slot(id, true) // make sure the chunk exists
+	s := c.slot(id, true)
+	s.p.Store(&Page{}) // reserved: reads as absent until Init
 	c.allocated.Add(1)
 	if n != nil {
 		c.Init(id, n)
@@ -127,58 +292,277 @@ func (c *Cache) Allocate(n *node.Node) (node.PageID, error) {
 func (c *Cache) Init(id node.PageID, n *node.Node) {
 	// P3: the id is ours alone; no reader can reach it before we publish a
 	// pointer to it, so a plain store suffices.
-	c.slot(id, true).Store(&Page{Node: n})
+	c.slot(id, true).p.Store(&Page{Node: n})
 	c.images.Add(1)
-	c.memBytes.Add(int64(n.MemBytes()))
+	c.addMem(int64(n.MemBytes()))
 }
 
-// Update replaces old, the state of page id that the caller loaded, by n,
-// which is old's node with delta d applied. It returns the new state, or
-// ok == false when another writer changed the page first (P1).
-func (c *Cache) Update(id node.PageID, old *Page, n *node.Node, d node.Delta) (*Page, bool, error) {
-	p := &Page{Node: n}
-	if d.Kind == node.DeltaImage || old.Frags+1 >= FragmentsPerImage {
-		p.Frags = 0 // P4: consolidate into a full image
-	} else {
-		p.Frags = old.Frags + 1
-	}
+// Release gives back an id from Allocate that was never published: no
+// page names it and it was never logged.
+func (c *Cache) Release(id node.PageID) {
 	s := c.slot(id, false)
 	if s == nil {
-		return nil, false, fmt.Errorf("%w: %d", ErrFreed, id)
+		return
+	}
+	old := s.p.Swap(&Page{freed: true})
+	if old == nil || old.freed {
+		return
+	}
+	if old.Node != nil {
+		c.addMem(-int64(old.Node.MemBytes()))
+	}
+	c.allocated.Add(-1)
+	c.retire(id)
+}
+
+// Extra is another page that an Update publishes or frees in the same step.
+type Extra struct {
+	alloc, free node.PageID
+}
+
+// Alloc names a page reserved with Allocate and set with Init that the
+// update publishes: its image goes into the same log record (P7).
+func Alloc(id node.PageID) Extra { return Extra{alloc: id} }
+
+// Freed names a page that the update unlinks: it is freed in the same log
+// record, and its id reused after an epoch (P3, P7).
+func Freed(id node.PageID) Extra { return Extra{free: id} }
+
+func (c *Cache) getBuf(n int) []byte {
+	if b, ok := c.bufs.Get().(*[]byte); ok && cap(*b) >= n {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, n)
+}
+
+func (c *Cache) putBuf(b []byte) {
+	if cap(b) <= 1<<20 {
+		c.bufs.Put(&b)
+	}
+}
+
+// Update replaces old, the resident state of page id that the caller loaded,
+// by n, which is old's node with delta d applied, together with the extra
+// pages it publishes or frees. It returns the new state, or ok == false when
+// another writer changed the page first (P1).
+//
+// With a log, the record is reserved before the CAS and completed after it
+// (or aborted when the CAS loses), so per page the log order is the CAS
+// order (P8).
+func (c *Cache) Update(id node.PageID, old *Page, n *node.Node, d node.Delta, extra ...Extra) (*Page, bool, error) {
+	s := c.slot(id, false)
+	if s == nil {
+		return nil, false, freedErr(id)
+	}
+	image := d.Kind == node.DeltaImage || old.Frags+1 >= FragmentsPerImage
+	p := &Page{Node: n}
+	if !image {
+		p.Frags = old.Frags + 1
+	}
+	var res *log.Reservation
+	var body []byte
+	if c.log != nil {
+		secs := make([]codec.Section, 0, 1+len(extra))
+		if image {
+			secs = append(secs, codec.Section{Kind: codec.SecImage, Page: id, Node: n})
+		} else {
+			secs = append(secs, codec.Section{Kind: codec.SecDelta, Page: id, Delta: d})
+		}
+		for _, e := range extra {
+			if e.alloc != 0 {
+				ap := c.slot(e.alloc, false).p.Load()
+				secs = append(secs, codec.Section{Kind: codec.SecImage, Page: e.alloc, Node: ap.Node})
+			} else {
+				secs = append(secs, codec.Section{Kind: codec.SecFree, Page: e.free})
+			}
+		}
+		size := codec.SectionsSize(secs)
+		body = codec.AppendSections(c.getBuf(size), secs)
+		var err error
+		if res, err = c.log.Reserve(len(body)); err != nil {
+			c.putBuf(body)
+			return nil, false, err
+		}
+		lsn := res.LSN()
+		if image {
+			p.Locs = []log.LSN{lsn}
+		} else {
+			p.Locs = append(append(make([]log.LSN, 0, len(old.Locs)+1), old.Locs...), lsn)
+		}
+		for _, e := range extra {
+			if e.alloc != 0 {
+				// The allocated page is not reachable before our CAS.
+				as := c.slot(e.alloc, false)
+				ap := as.p.Load()
+				as.p.Store(&Page{Node: ap.Node, Locs: []log.LSN{lsn}})
+			}
+		}
 	}
 	// P1: install only over the exact state the caller derived n from.
-	if !s.CompareAndSwap(old, p) {
+	if !s.p.CompareAndSwap(old, p) {
+		if res != nil {
+			res.Abort()
+			c.canceled.Add(int64(len(body)))
+			c.putBuf(body)
+		}
 		return nil, false, nil
 	}
+	if res != nil {
+		res.Complete(KindPages, body)
+		c.logged.Add(int64(len(body)))
+		c.putBuf(body)
+	}
+	s.ref.Store(1)
 	c.updates.Add(1)
-	if p.Frags == 0 {
+	if image {
 		c.images.Add(1)
 	} else {
 		c.fragments.Add(1)
 	}
-	c.memBytes.Add(int64(n.MemBytes() - old.Node.MemBytes()))
+	c.addMem(int64(n.MemBytes() - old.Node.MemBytes()))
+	for _, e := range extra {
+		if e.free != 0 {
+			c.retireFreed(e.free, p.lastLoc())
+		} else {
+			c.images.Add(1)
+		}
+	}
 	return p, true, nil
 }
 
-// Free retires page id and returns its last state (nil if it had none).
-// Every later Load reads it as absent and every later Update of it fails,
-// so Free also serves to take a page away from racing writers. The id is
-// reused once all current pins are gone (P3).
+func (p *Page) lastLoc() log.LSN {
+	if len(p.Locs) == 0 {
+		return 0
+	}
+	return p.Locs[len(p.Locs)-1]
+}
+
+// retireFreed tombstones a page freed by a logged record at lsn.
+func (c *Cache) retireFreed(id node.PageID, lsn log.LSN) {
+	s := c.slot(id, false)
+	if s == nil {
+		return
+	}
+	old := s.p.Swap(&Page{freed: true, freeLSN: lsn}) // P5
+	if old == nil || old.freed {
+		return // never allocated, or already freed: do not hand it out twice
+	}
+	if old.Node != nil {
+		c.addMem(-int64(old.Node.MemBytes()))
+	}
+	c.allocated.Add(-1)
+	c.freed.Add(1)
+	c.retire(id)
+}
+
+// Free frees page id without logging (memory-only tables, or pages never
+// logged) and returns its last state. Every later Load reads it as absent
+// and every later Update of it fails. The id is reused once all current
+// pins are gone (P3).
 func (c *Cache) Free(id node.PageID) *Page {
 	s := c.slot(id, false)
 	if s == nil {
 		return nil
 	}
-	old := s.Swap(nil) // P5: a freed page reads as absent
-	if old != nil {
-		c.memBytes.Add(-int64(old.Node.MemBytes()))
+	old := s.p.Swap(&Page{freed: true}) // P5: a freed page reads as absent
+	if old == nil || old.freed {
+		return nil
+	}
+	if old.Node != nil {
+		c.addMem(-int64(old.Node.MemBytes()))
 	}
 	c.allocated.Add(-1)
 	c.freed.Add(1)
+	c.retire(id)
+	if old.Node == nil && len(old.Locs) == 0 {
+		return nil // only reserved: it had no state
+	}
+	return old
+}
+
+// Take swaps page id's state for a tombstone and returns the last state,
+// made resident first (so its links can be followed). Later Updates from
+// any earlier state fail. The caller frees taken pages with FreePages.
+func (c *Cache) Take(id node.PageID) (*Page, error) {
+	s := c.slot(id, false)
+	if s == nil {
+		return nil, nil
+	}
+	for {
+		p, err := c.Load(id)
+		if errors.Is(err, ErrFreed) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if s.p.CompareAndSwap(p, &Page{freed: true}) {
+			c.addMem(-int64(p.Node.MemBytes()))
+			return p, nil
+		}
+	}
+}
+
+// FreePages logs the free of pages taken with Take, together with meta
+// sections (one atomic record), and retires their ids.
+func (c *Cache) FreePages(ids []node.PageID, meta ...codec.Section) error {
+	var lsn log.LSN
+	if c.log != nil {
+		secs := append([]codec.Section{}, meta...)
+		for _, id := range ids {
+			secs = append(secs, codec.Section{Kind: codec.SecFree, Page: id})
+		}
+		var err error
+		if lsn, err = c.log.Append(KindPages, codec.AppendSections(nil, secs)); err != nil {
+			return err
+		}
+	}
+	for _, id := range ids {
+		s := c.slot(id, false)
+		s.p.Store(&Page{freed: true, freeLSN: lsn})
+		c.allocated.Add(-1)
+		c.freed.Add(1)
+		c.retire(id)
+	}
+	return nil
+}
+
+// CreatePage allocates a page holding n and logs its image together with
+// the meta sections that meta returns for the new id (one atomic record),
+// e.g. the creation of a tree rooted there.
+func (c *Cache) CreatePage(n *node.Node, meta func(id node.PageID) []codec.Section) (node.PageID, error) {
+	id, err := c.Allocate(nil)
+	if err != nil {
+		return 0, err
+	}
+	p := &Page{Node: n}
+	if c.log != nil {
+		secs := append([]codec.Section{{Kind: codec.SecImage, Page: id, Node: n}}, meta(id)...)
+		lsn, err := c.log.Append(KindPages, codec.AppendSections(nil, secs))
+		if err != nil {
+			c.Release(id)
+			return 0, err
+		}
+		p.Locs = []log.LSN{lsn}
+	}
+	c.slot(id, true).p.Store(p)
+	c.images.Add(1)
+	c.addMem(int64(n.MemBytes()))
+	return id, nil
+}
+
+// LogMeta appends a record of meta sections only.
+func (c *Cache) LogMeta(meta ...codec.Section) (log.LSN, error) {
+	if c.log == nil {
+		return 0, nil
+	}
+	return c.log.Append(KindPages, codec.AppendSections(nil, meta))
+}
+
+func (c *Cache) retire(id node.PageID) {
 	e := c.ep.global.Load()
 	push(&c.retired, &idNode{id: id, epoch: e})
 	c.ep.tryAdvance()
-	return old
 }
 
 func push(head *atomic.Pointer[idNode], n *idNode) {
@@ -230,15 +614,33 @@ func (c *Cache) reclaim() bool {
 	return moved
 }
 
+func (c *Cache) addMem(d int64) {
+	m := c.memBytes.Add(d)
+	if d > 0 && c.evict != nil && m > c.capacity {
+		select {
+		case c.evict <- struct{}{}:
+		default:
+		}
+		if m > c.capacity+c.capacity/2 {
+			c.evictSome(64) // far over: the writer helps
+		}
+	}
+}
+
 // Stats returns counters.
 func (c *Cache) Stats() Stats {
 	return Stats{
-		Allocated:  c.allocated.Load(),
-		Highest:    c.next.Load(),
-		Updates:    c.updates.Load(),
-		Images:     c.images.Load(),
-		Fragments:  c.fragments.Load(),
-		FreedTotal: c.freed.Load(),
-		MemBytes:   c.memBytes.Load(),
+		Allocated:     c.allocated.Load(),
+		Highest:       c.next.Load(),
+		Updates:       c.updates.Load(),
+		Images:        c.images.Load(),
+		Fragments:     c.fragments.Load(),
+		FreedTotal:    c.freed.Load(),
+		MemBytes:      c.memBytes.Load(),
+		Hits:          c.hits.Load(),
+		Misses:        c.misses.Load(),
+		Evictions:     c.evictions.Load(),
+		LoggedBytes:   c.logged.Load(),
+		CanceledBytes: c.canceled.Load(),
 	}
 }

@@ -16,11 +16,20 @@ type CheckStats struct {
 	Keys   int
 	Pages  int
 	Levels int
+	// UnpostedSplits counts right halves reached only through Next: splits
+	// whose separator is not in the parent yet. A running tree finishes
+	// them at once; after a crash they wait for the next writer passing by.
+	UnpostedSplits int
+	// PendingMerges counts marked parent entries: merges under way (or
+	// interrupted by a crash, finished by the next writer passing by).
+	PendingMerges int
 }
 
-// Check verifies the invariants of a quiescent tree (no operation running):
-// I1-I4 on every node, every split posted, no merge left half done. visit,
-// when not nil, is called with every page id of the tree.
+// Check verifies the invariants of a tree that no operation is changing:
+// I1-I4 and I7 on every node and between levels, every page reachable
+// exactly as the B-link rules allow. Unfinished structure changes (which a
+// crash can leave) are valid states and are counted, not reported. visit,
+// when not nil, is called once with every page id of the tree.
 func (t *Tree) Check(visit func(node.PageID)) (CheckStats, error) {
 	var st CheckStats
 	g := t.pc.Pin()
@@ -30,61 +39,113 @@ func (t *Tree) Check(visit func(node.PageID)) (CheckStats, error) {
 		return st, err
 	}
 	r := rp.Node
-	if len(r.Lo) != 0 || r.Hi != nil || r.Next != 0 {
-		return st, fmt.Errorf("%w: root %d covers [%q, %q) next %d", ErrCorrupt, t.root, r.Lo, r.Hi, r.Next)
+	if len(r.Lo) != 0 || r.Hi != nil || r.Next != 0 || r.Frozen {
+		return st, fmt.Errorf("%w: root %d covers [%q, %q) next %d frozen %v", ErrCorrupt, t.root, r.Lo, r.Hi, r.Next, r.Frozen)
 	}
-	level := []node.PageID{t.root}
+	ids := []node.PageID{t.root}
 	nodes := []*node.Node{r}
 	for {
 		st.Levels++
-		var nextIDs []node.PageID
-		var next []*node.Node
-		for k, id := range level {
-			n := nodes[k]
+		for k, id := range ids {
 			st.Pages++
 			if visit != nil {
 				visit(id)
 			}
-			if err := checkNode(id, n); err != nil {
+			if err := checkNode(id, nodes[k]); err != nil {
 				return st, err
 			}
-			if k+1 < len(level) {
-				if n.Next != level[k+1] || !bytes.Equal(n.Hi, nodes[k+1].Lo) || n.Hi == nil {
-					return st, fmt.Errorf("%w: page %d (hi %q, next %d) is not linked to page %d (lo %q)", ErrCorrupt, id, n.Hi, n.Next, level[k+1], nodes[k+1].Lo)
-				}
-			} else if n.Next != 0 || n.Hi != nil {
-				return st, fmt.Errorf("%w: last page %d of level %d has hi %q next %d", ErrCorrupt, id, n.Level, n.Hi, n.Next)
-			}
-			if n.IsLeaf() {
-				st.Keys += n.Len()
-				continue
-			}
-			for i, cid := range n.Kids {
-				cp, err := t.pc.Load(cid)
-				if err != nil {
-					return st, fmt.Errorf("%w: page %d entry %d names page %d: %v", ErrCorrupt, id, i, cid, err)
-				}
-				c := cp.Node
-				if c.Level+1 != n.Level || !bytes.Equal(c.Lo, n.Keys[i]) || cmpHi(c.Hi, n.ChildHi(i)) != 0 {
-					return st, fmt.Errorf("%w: page %d entry %d [%q, %q) names page %d level %d [%q, %q)", ErrCorrupt, id, i, n.Keys[i], n.ChildHi(i), cid, c.Level, c.Lo, c.Hi)
-				}
-				nextIDs = append(nextIDs, cid)
-				next = append(next, c)
+			if nodes[k].IsLeaf() {
+				st.Keys += nodes[k].Len()
 			}
 		}
-		if len(next) == 0 {
+		if nodes[0].IsLeaf() {
 			return st, nil
 		}
-		level, nodes = nextIDs, next
+		// The level below, walked through the right links from the
+		// leftmost child (I3).
+		var cids []node.PageID
+		var cs []*node.Node
+		pos := map[node.PageID]int{}
+		for id := nodes[0].Kids[0]; id != 0; {
+			if _, dup := pos[id]; dup {
+				return st, fmt.Errorf("%w: level %d links page %d twice", ErrCorrupt, nodes[0].Level-1, id)
+			}
+			cp, err := t.pc.Load(id)
+			if err != nil {
+				return st, fmt.Errorf("%w: level %d links page %d: %v", ErrCorrupt, nodes[0].Level-1, id, err)
+			}
+			c := cp.Node
+			if len(cids) == 0 && len(c.Lo) != 0 {
+				return st, fmt.Errorf("%w: leftmost page %d of level %d has lo %q", ErrCorrupt, id, c.Level, c.Lo)
+			}
+			if len(cids) > 0 && !bytes.Equal(cs[len(cs)-1].Hi, c.Lo) {
+				return st, fmt.Errorf("%w: page %d (hi %q) links page %d (lo %q)", ErrCorrupt, cids[len(cids)-1], cs[len(cs)-1].Hi, id, c.Lo)
+			}
+			if c.Level+1 != nodes[0].Level {
+				return st, fmt.Errorf("%w: page %d at level %d is linked at level %d", ErrCorrupt, id, c.Level, nodes[0].Level-1)
+			}
+			pos[id] = len(cids)
+			cids, cs = append(cids, id), append(cs, c)
+			if c.Hi == nil {
+				if c.Next != 0 {
+					return st, fmt.Errorf("%w: page %d has no high key but links page %d", ErrCorrupt, id, c.Next)
+				}
+				break
+			}
+			id = c.Next
+			if id == 0 {
+				return st, fmt.Errorf("%w: page %d has high key %q and no right sibling", ErrCorrupt, cids[len(cids)-1], c.Hi)
+			}
+		}
+		// Every parent entry names, in order, a page of that list with
+		// its low key (I4); the pages between are unposted right halves.
+		// A marked entry may name a frozen page already absorbed (I7).
+		prev := -1
+		for _, n := range nodes {
+			for i, cid := range n.Kids {
+				if n.Marked(i) {
+					st.PendingMerges++
+				}
+				p, in := pos[cid]
+				if !in {
+					cp, err := t.pc.Load(cid)
+					if err != nil || !n.Marked(i) || !cp.Node.Frozen || !bytes.Equal(cp.Node.Lo, n.Keys[i]) {
+						return st, fmt.Errorf("%w: page %d entry %d (%q) names page %d, which is not on level %d", ErrCorrupt, n.Kids[0], i, n.Keys[i], cid, n.Level-1)
+					}
+					st.Pages++ // the absorbed victim, still allocated
+					if visit != nil {
+						visit(cid)
+					}
+					continue
+				}
+				if p <= prev || (prev == -1 && p != 0) || !bytes.Equal(cs[p].Lo, n.Keys[i]) {
+					return st, fmt.Errorf("%w: entry %q -> page %d is out of place on level %d", ErrCorrupt, n.Keys[i], cid, n.Level-1)
+				}
+				if cs[p].Frozen && !n.Marked(i) {
+					return st, fmt.Errorf("%w: page %d is frozen but its entry is not marked", ErrCorrupt, cid)
+				}
+				st.UnpostedSplits += p - prev - 1
+				for _, u := range cids[prev+1 : p] {
+					if cs[pos[u]].Frozen {
+						return st, fmt.Errorf("%w: unposted page %d is frozen", ErrCorrupt, u)
+					}
+				}
+				prev = p
+			}
+		}
+		st.UnpostedSplits += len(cids) - 1 - prev
+		ids, nodes = cids, cs
 	}
 }
 
 func checkNode(id node.PageID, n *node.Node) error {
-	if n.Frozen {
-		return fmt.Errorf("%w: page %d is frozen (merge not finished)", ErrCorrupt, id)
+	for i := 1; n.Mark != nil && i < len(n.Mark); i++ {
+		if n.Mark[i] && n.Mark[i-1] {
+			return fmt.Errorf("%w: page %d has adjacent marked entries (I7)", ErrCorrupt, id)
+		}
 	}
-	if n.Mark != nil {
-		return fmt.Errorf("%w: page %d has a marked entry (merge not finished)", ErrCorrupt, id)
+	if n.Marked(0) {
+		return fmt.Errorf("%w: page %d has its first entry marked (I7)", ErrCorrupt, id)
 	}
 	if !node.StrictlySorted(n.Keys) {
 		return fmt.Errorf("%w: page %d keys are not strictly increasing", ErrCorrupt, id)
@@ -104,14 +165,15 @@ func checkNode(id node.PageID, n *node.Node) error {
 	return nil
 }
 
-// Drop takes every page of the tree away and frees it. Each page is taken
-// with one atomic swap and its final state is what the walk follows, so a
-// racing writer either lands before the take (and its new pages are found)
-// or loses its CAS (pagecache P5). Later operations fail with ErrDropped.
-func (t *Tree) Drop() int {
+// Take takes every page of the tree away (pagecache.Take) and returns their
+// ids for the caller to free. Each page is taken with one atomic swap and its
+// final state is what the walk follows, so a racing writer either lands
+// before the take (and its new pages are found) or loses its CAS. Later
+// operations fail with ErrDropped.
+func (t *Tree) Take() []node.PageID {
 	seen := map[node.PageID]bool{}
 	queue := []node.PageID{t.root}
-	freed := 0
+	var taken []node.PageID
 	for len(queue) > 0 {
 		id := queue[len(queue)-1]
 		queue = queue[:len(queue)-1]
@@ -119,15 +181,15 @@ func (t *Tree) Drop() int {
 			continue
 		}
 		seen[id] = true
-		p := t.pc.Free(id)
-		if p == nil {
+		p, err := t.pc.Take(id)
+		if err != nil || p == nil {
 			continue
 		}
-		freed++
+		taken = append(taken, id)
 		if p.Node.Next != 0 {
 			queue = append(queue, p.Node.Next)
 		}
 		queue = append(queue, p.Node.Kids...)
 	}
-	return freed
+	return taken
 }

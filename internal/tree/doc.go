@@ -68,4 +68,15 @@
 //	I10. Every operation runs pinned (pagecache.Pin), so a page id it has
 //	    seen is not reused while it runs; a freed page reads as ErrFreed and
 //	    makes the operation restart from the root.
+//	I11. Readers never write: they read around unfinished changes. A frozen
+//	    node is current until its left sibling absorbs it (or, for a root
+//	    collapse, until the root takes its content), because nobody writes a
+//	    frozen node; after that the absorbing node covers its range. So a
+//	    reader that meets a frozen node reads it if its left sibling still
+//	    links to it, and the left sibling otherwise. Only writers (under the
+//	    database's write gate) help along, so a batch that excludes writers
+//	    excludes every page change.
+//	I12. A structure change that publishes a new page (split, root growth)
+//	    or unlinks one (merge, root collapse) does it in the same pagecache
+//	    update as the CAS that links or unlinks it (pagecache P7).
 package tree

@@ -153,10 +153,10 @@ func (t *Tree) finishCollapse(cid node.PageID) error {
 		nr := &c
 		// I2: the root keeps covering everything; it takes its only child's
 		// routing (or entries) one level down.
-		if _, ok, err := t.pc.Update(t.root, rp, nr, node.Delta{Kind: node.DeltaImage, Image: nr}); err != nil {
+		// I9: C is freed in the same step: nothing names it any more.
+		if _, ok, err := t.pc.Update(t.root, rp, nr, node.Delta{Kind: node.DeltaImage, Image: nr}, pagecache.Freed(cid)); err != nil {
 			return err
 		} else if ok {
-			t.pc.Free(cid) // I9: nothing names C any more
 			return nil
 		}
 	}
@@ -201,7 +201,7 @@ func (t *Tree) completeMerge(rid node.PageID) error {
 		if restarts > maxRestarts {
 			return fmt.Errorf("%w: absorb of page %d does not converge", ErrCorrupt, rid)
 		}
-		lid, lp, err := t.descend(r.Lo, r.Level, true, nil)
+		lid, lp, err := t.descend(r.Lo, r.Level, true, nil, true)
 		if err == errLevelGone {
 			return nil
 		}
@@ -242,7 +242,7 @@ func (t *Tree) completeMerge(rid node.PageID) error {
 		if restarts > maxRestarts {
 			return fmt.Errorf("%w: unlink of page %d does not converge", ErrCorrupt, rid)
 		}
-		pid, pp, err := t.descend(r.Lo, r.Level+1, false, nil)
+		pid, pp, err := t.descend(r.Lo, r.Level+1, false, nil, true)
 		if err == errLevelGone {
 			return nil // the parent level collapsed: the merge was completed
 		}
@@ -255,14 +255,15 @@ func (t *Tree) completeMerge(rid node.PageID) error {
 			return nil // another helper unlinked it
 		}
 		nn := par.WithoutChild(j)
-		np, ok, err := t.pc.Update(pid, pp, nn, node.Delta{Kind: node.DeltaImage, Image: nn})
+		// I9: only the unlinking CAS frees the victim, after step 3, in
+		// the same step (and log record, I12).
+		np, ok, err := t.pc.Update(pid, pp, nn, node.Delta{Kind: node.DeltaImage, Image: nn}, pagecache.Freed(rid))
 		if err != nil {
 			return err
 		}
 		if !ok {
 			continue
 		}
-		t.pc.Free(rid) // I9: only the unlinking thread frees, after step 3
 		return t.afterMerge(leftID, r.Lo, r.Level, pid, np)
 	}
 }

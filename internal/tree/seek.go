@@ -9,7 +9,7 @@ func (t *Tree) Seek(key []byte, inclusive bool) (n *node.Node, i int, ok bool, e
 	g := t.pc.Pin()
 	defer g.Unpin()
 	for {
-		_, p, err := t.descend(key, 0, false, nil)
+		_, p, err := t.descend(key, 0, false, nil, false)
 		if err != nil {
 			return nil, 0, false, err
 		}
@@ -36,7 +36,7 @@ func (t *Tree) SeekBefore(key []byte, inclusive bool) (n *node.Node, i int, ok b
 	for {
 		var j int
 		if inclusive && key != nil {
-			_, p, err := t.descend(key, 0, false, nil)
+			_, p, err := t.descend(key, 0, false, nil, false)
 			if err != nil {
 				return nil, 0, false, err
 			}
@@ -47,7 +47,7 @@ func (t *Tree) SeekBefore(key []byte, inclusive bool) (n *node.Node, i int, ok b
 			}
 			j = i - 1
 		} else {
-			_, p, err := t.descend(key, 0, true, nil)
+			_, p, err := t.descend(key, 0, true, nil, false)
 			if err != nil {
 				return nil, 0, false, err
 			}

@@ -30,9 +30,10 @@ func (t *Tree) split(id node.PageID, p *pagecache.Page, path []frame) error {
 	left, right := n.Split(at, rid)
 	t.pc.Init(rid, right)
 	// I1, I3: left keeps [Lo, sep) and links to right, which covers
-	// [sep, Hi) and takes over n's Next; the entries move with the range (I5).
-	if _, ok, err := t.pc.Update(id, p, left, node.Delta{Kind: node.DeltaImage, Image: left}); err != nil || !ok {
-		t.pc.Free(rid) // never published
+	// [sep, Hi) and takes over n's Next; the entries move with the range
+	// (I5). The right page is logged in the same record (I12).
+	if _, ok, err := t.pc.Update(id, p, left, node.Delta{Kind: node.DeltaImage, Image: left}, pagecache.Alloc(rid)); err != nil || !ok {
+		t.pc.Release(rid) // never published
 		return err
 	}
 	parent := t.root
@@ -52,7 +53,7 @@ func (t *Tree) growRoot(p *pagecache.Page, at int) error {
 	}
 	rid, err := t.pc.Allocate(nil)
 	if err != nil {
-		t.pc.Free(lid)
+		t.pc.Release(lid)
 		return err
 	}
 	left, right := n.Split(at, rid)
@@ -61,9 +62,9 @@ func (t *Tree) growRoot(p *pagecache.Page, at int) error {
 	root := node.Grow(n.Level, lid, n.Keys[at], rid)
 	// I2, I3, I4: the new root covers everything and routes exactly the
 	// ranges of its two children, which form the new level's list.
-	if _, ok, err := t.pc.Update(t.root, p, root, node.Delta{Kind: node.DeltaImage, Image: root}); err != nil || !ok {
-		t.pc.Free(lid)
-		t.pc.Free(rid)
+	if _, ok, err := t.pc.Update(t.root, p, root, node.Delta{Kind: node.DeltaImage, Image: root}, pagecache.Alloc(lid), pagecache.Alloc(rid)); err != nil || !ok {
+		t.pc.Release(lid)
+		t.pc.Release(rid)
 		return err
 	}
 	return nil
@@ -126,7 +127,7 @@ func (t *Tree) postSeparator(sep []byte, right node.PageID, level uint8, start n
 // split of a node found without a path.
 func (t *Tree) pathTo(key []byte, level uint8) []frame {
 	var path []frame
-	if _, _, err := t.descend(key, level, false, &path); err != nil {
+	if _, _, err := t.descend(key, level, false, &path, true); err != nil {
 		return nil
 	}
 	return path
@@ -157,7 +158,7 @@ func (t *Tree) findFrom(start node.PageID, key []byte, level uint8) (node.PageID
 			return 0, nil, err
 		}
 	}
-	return t.descend(key, level, false, nil)
+	return t.descend(key, level, false, nil, true)
 }
 
 // linkedAt reports whether, at the level of page from, the node whose Hi is

@@ -127,11 +127,15 @@ type frame struct {
 	p  *pagecache.Page
 }
 
-// descend returns the node at level that covers key, helping along every
-// unfinished structure change it meets. With before, it returns the node that
-// holds the keys just below key instead: Lo < key <= Hi (key nil = +inf).
-// The index nodes passed are appended to path when path is not nil.
-func (t *Tree) descend(key []byte, level uint8, before bool, path *[]frame) (node.PageID, *pagecache.Page, error) {
+// descend returns the node at level that covers key. With before, it
+// returns the node that holds the keys just below key instead: Lo < key <= Hi
+// (key nil = +inf). The index nodes passed are appended to path when path is
+// not nil.
+//
+// With help (writers only), it finishes every unfinished structure change it
+// meets. Without help (readers), it changes nothing: it reads around
+// unfinished changes (I11), so readers never write a page or the log.
+func (t *Tree) descend(key []byte, level uint8, before bool, path *[]frame, help bool) (node.PageID, *pagecache.Page, error) {
 	for restarts := 0; ; restarts++ {
 		if restarts > maxRestarts {
 			return 0, nil, fmt.Errorf("%w: descent for %q does not converge", ErrCorrupt, key)
@@ -139,7 +143,7 @@ func (t *Tree) descend(key []byte, level uint8, before bool, path *[]frame) (nod
 		if path != nil {
 			*path = (*path)[:0]
 		}
-		id, p, err := t.descendOnce(key, level, before, path)
+		id, p, err := t.descendOnce(key, level, before, path, help)
 		if err == errRestart {
 			continue
 		}
@@ -157,7 +161,7 @@ func (t *Tree) moveRight(n *node.Node, key []byte, before bool) bool {
 	return bytes.Compare(key, n.Hi) >= 0
 }
 
-func (t *Tree) descendOnce(key []byte, level uint8, before bool, path *[]frame) (node.PageID, *pagecache.Page, error) {
+func (t *Tree) descendOnce(key []byte, level uint8, before bool, path *[]frame, help bool) (node.PageID, *pagecache.Page, error) {
 	id := t.root
 	p, err := t.pc.Load(id)
 	if errors.Is(err, pagecache.ErrFreed) {
@@ -168,11 +172,21 @@ func (t *Tree) descendOnce(key []byte, level uint8, before bool, path *[]frame) 
 	}
 	for steps := 0; ; steps++ {
 		n := p.Node
-		if n.Frozen {
+		if n.Frozen && help {
 			if err := t.completeMerge(id); err != nil {
 				return 0, nil, err
 			}
 			return 0, nil, errRestart
+		}
+		if n.Frozen {
+			cur, cp, err := t.readAround(id, n)
+			if err != nil {
+				return 0, nil, err
+			}
+			if cur != id {
+				id, p = cur, cp
+				continue
+			}
 		}
 		if t.moveRight(n, key, before) {
 			if n.Next == 0 {
@@ -198,7 +212,7 @@ func (t *Tree) descendOnce(key []byte, level uint8, before bool, path *[]frame) 
 		} else {
 			i = n.ChildIndex(key)
 		}
-		if n.Marked(i) {
+		if n.Marked(i) && help {
 			// Help along a merge whose victim is on our way (I7).
 			if err := t.completeMerge(n.Kids[i]); err != nil {
 				return 0, nil, err
@@ -214,7 +228,7 @@ func (t *Tree) descendOnce(key []byte, level uint8, before bool, path *[]frame) 
 			return 0, nil, err
 		}
 		c := cp.Node
-		if c.Next != 0 && cmpHi(c.Hi, n.ChildHi(i)) < 0 && !c.Frozen {
+		if help && c.Next != 0 && cmpHi(c.Hi, n.ChildHi(i)) < 0 && !c.Frozen {
 			// Unfinished split: the parent does not route to c's right
 			// half yet. Post the separator ourselves, then go on: the
 			// B-link right move makes the descent correct either way.
@@ -226,11 +240,37 @@ func (t *Tree) descendOnce(key []byte, level uint8, before bool, path *[]frame) 
 	}
 }
 
+// readAround decides, for a reader that met the frozen node n in page id,
+// which node holds n's range now (I11): n itself while its merge (or root
+// collapse) has not absorbed it yet (it is then current: nobody writes a
+// frozen node), else the node that absorbed it. It returns id to mean n.
+func (t *Tree) readAround(id node.PageID, n *node.Node) (node.PageID, *pagecache.Page, error) {
+	if len(n.Lo) == 0 {
+		// Root collapse: n is current while the root still routes to it.
+		rp, err := t.pc.Load(t.root)
+		if err != nil {
+			return 0, nil, err
+		}
+		if r := rp.Node; !r.IsLeaf() && r.Len() == 1 && r.Kids[0] == id {
+			return id, nil, nil
+		}
+		return 0, nil, errRestart
+	}
+	lid, lp, err := t.descend(n.Lo, n.Level, true, nil, false)
+	if err != nil {
+		return 0, nil, err
+	}
+	if l := lp.Node; l.Next == id && cmpHi(l.Hi, n.Lo) == 0 {
+		return id, nil, nil // not absorbed yet: n is current
+	}
+	return lid, lp, nil // absorbed: the left sibling covers n's range
+}
+
 // Get returns the value of key.
 func (t *Tree) Get(key []byte) ([]byte, bool, error) {
 	g := t.pc.Pin()
 	defer g.Unpin()
-	_, p, err := t.descend(key, 0, false, nil)
+	_, p, err := t.descend(key, 0, false, nil, false)
 	if err != nil {
 		return nil, false, err
 	}
@@ -270,7 +310,7 @@ func (t *Tree) Modify(key []byte, fn func(old []byte, found bool) ([]byte, Actio
 		if restarts > maxRestarts {
 			return Result{}, fmt.Errorf("%w: modify of %q does not converge", ErrCorrupt, key)
 		}
-		id, p, err := t.descend(key, 0, false, &path)
+		id, p, err := t.descend(key, 0, false, &path, true)
 		if err != nil {
 			return Result{}, err
 		}
@@ -353,7 +393,7 @@ func (t *Tree) PopEdge(last bool, lock func(key []byte) func(ok bool)) (k, v []b
 		if !last {
 			key = []byte{}
 		}
-		id, p, err := t.descend(key, 0, last, &path)
+		id, p, err := t.descend(key, 0, last, &path, true)
 		if err != nil {
 			return nil, nil, false, false, err
 		}

@@ -47,6 +47,9 @@ func mustCheck(t *testing.T, tr *Tree, pc *pagecache.Cache) CheckStats {
 	if got := pc.Stats().Allocated; got != int64(pages) {
 		t.Fatalf("page leak: %d pages allocated, %d reachable", got, pages)
 	}
+	if st.UnpostedSplits != 0 || st.PendingMerges != 0 {
+		t.Fatalf("quiescent tree has unfinished structure changes: %+v", st)
+	}
 	return st
 }
 

@@ -1,0 +1,181 @@
+package log
+
+import (
+	"fmt"
+
+	"github.com/sledgo/sled/vfs"
+)
+
+// segName returns the file name of segment seg.
+func segName(seg uint64) string { return fmt.Sprintf("seg-%016x", seg) }
+
+// blobName returns the file name of the blob of the pointer record at lsn.
+func blobName(lsn LSN) string { return fmt.Sprintf("blob-%016x", uint64(lsn)) }
+
+func (l *Log) path(name string) string { return l.fs.PathJoin(l.dir, name) }
+
+// ioLoop is the I/O goroutine: it writes handed-off buffers strictly in
+// generation order (L5) and syncs when a Flush waits (L6).
+func (l *Log) ioLoop() {
+	defer close(l.ioDone)
+	for {
+		if l.err() == nil {
+			l.writeReady()
+			// Seal the partial buffer a waiter needs, now that the
+			// previous sync is over: everyone who flushed meanwhile
+			// shares it.
+			if want := max(l.wanted.Load(), l.wantedW.Load()); want > l.written.Load() {
+				l.trySeal(LSN(want))
+				l.writeReady()
+			}
+		}
+		if l.err() == nil {
+			st, w := l.stable.Load(), l.written.Load()
+			if l.wanted.Load() > st && w > st {
+				// Group commit: one sync covers every buffer written so
+				// far, for every waiter.
+				l.syncNow()
+				continue
+			}
+		}
+		select {
+		case <-l.kick:
+		case <-l.stopIO:
+			return
+		}
+	}
+}
+
+// writeReady writes every buffer that is ready, in order.
+func (l *Log) writeReady() {
+	for l.err() == nil {
+		slot := int(l.io.gen % uint64(l.nbuf))
+		b := l.slots[slot].Load()
+		if b == nil || b.gen != l.io.gen || !b.ready.Load() {
+			return
+		}
+		n := b.hdr.Load() & offsetMask // final: b is sealed (L3)
+		end := b.base + LSN(n)
+		if b.segEnd {
+			n += headerSize
+			end = end - end%l.segSize + l.segSize
+		}
+		if n > 0 {
+			if err := l.writeAt(b.data[:n], b.base); err != nil {
+				l.fail(err)
+				return
+			}
+			l.stats.written.Add(int64(n))
+		}
+		l.io.gen++
+		l.ring.Lock()
+		l.ring.busy[slot] = false // L9: the slot's memory may be reused
+		l.ring.cond.Broadcast()
+		l.ring.Unlock()
+		// L5: Written covers b only now that its write has returned.
+		l.written.Store(uint64(end))
+		l.waitMu.Lock()
+		l.writtenCond.Broadcast()
+		l.waitMu.Unlock()
+	}
+}
+
+// writeAt writes p at lsn, in the segment of lsn. A write to a new segment
+// first syncs the previous one (L7) and creates the new file.
+func (l *Log) writeAt(p []byte, lsn LSN) error {
+	seg := uint64(lsn / l.segSize)
+	if l.io.file == nil || l.io.seg != seg {
+		if l.io.file != nil && l.written.Load() > l.stable.Load() {
+			// L7: the previous segment, segment-end record included, is
+			// durable before the first byte of the next is written.
+			l.syncNow()
+			if err := l.err(); err != nil {
+				return err
+			}
+		}
+		f, err := l.createSegment(seg)
+		if err != nil {
+			return err
+		}
+		l.io.seg, l.io.file = seg, f
+	}
+	if _, err := l.io.file.WriteAt(p, int64(lsn%l.segSize)); err != nil {
+		return fmt.Errorf("write %s: %w", segName(seg), err)
+	}
+	return nil
+}
+
+// syncNow syncs the current segment file and advances Stable to what was
+// written before the sync started (L6).
+func (l *Log) syncNow() {
+	w := l.written.Load()
+	if l.io.file != nil {
+		if err := l.io.file.Sync(); err != nil {
+			l.fail(fmt.Errorf("sync %s: %w", segName(l.io.seg), err))
+			return
+		}
+		l.stats.syncs.Add(1)
+	}
+	l.stable.Store(w) // L6: everything below w was written before the sync
+	l.waitMu.Lock()
+	l.stableCond.Broadcast()
+	l.waitMu.Unlock()
+}
+
+// createSegment creates the file of seg at its full size and makes it and
+// its directory entry durable, so that overwriting it later needs only a
+// data sync.
+func (l *Log) createSegment(seg uint64) (_ vfs.File, err error) {
+	name := l.path(segName(seg))
+	f, err := l.fs.Create(name)
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", segName(seg), err)
+	}
+	defer func() {
+		if err != nil {
+			_ = f.Close() // the error that matters is err
+		}
+	}()
+	_ = f.Preallocate(int64(l.segSize)) // a hint; Truncate gives the size
+	if err = f.Truncate(int64(l.segSize)); err != nil {
+		return nil, fmt.Errorf("size %s: %w", segName(seg), err)
+	}
+	if err = f.Sync(); err != nil {
+		return nil, fmt.Errorf("sync %s: %w", segName(seg), err)
+	}
+	if err = l.fs.SyncDir(l.dir); err != nil {
+		return nil, fmt.Errorf("sync directory: %w", err)
+	}
+	l.stats.segments.Add(1)
+	l.files.Lock()
+	if old := l.files.m[seg]; old != nil {
+		_ = old.Close() // a read-only handle; the new file replaces it
+	}
+	l.files.m[seg] = f
+	l.files.Unlock()
+	return f, nil
+}
+
+// segFile returns an open handle of the file of seg, for reading.
+func (l *Log) segFile(seg uint64) (vfs.File, error) {
+	l.files.RLock()
+	f := l.files.m[seg]
+	l.files.RUnlock()
+	if f != nil {
+		return f, nil
+	}
+	l.files.Lock()
+	defer l.files.Unlock()
+	if f := l.files.m[seg]; f != nil {
+		return f, nil
+	}
+	if l.closed.Load() {
+		return nil, ErrClosed
+	}
+	f, err := l.fs.Open(l.path(segName(seg)))
+	if err != nil {
+		return nil, fmt.Errorf("log: open %s: %w", segName(seg), err)
+	}
+	l.files.m[seg] = f
+	return f, nil
+}

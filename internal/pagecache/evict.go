@@ -1,0 +1,84 @@
+package pagecache
+
+// Eviction keeps the memory of resident nodes under the capacity with a
+// CLOCK sweep over page ids. A Load of a resident page raises its reference
+// count (to at most 2), a page-in starts it at 0 and a write at 1; the hand
+// decrements counts and evicts pages found at 0. A one-time scan therefore
+// leaves pages at 0 or 1 while pages read again climb to 2: scans evict
+// themselves first (scan resistance).
+//
+// A page is evictable only when every fragment of it is written to the log
+// file (so a page-in can read it back) and it is not a structure change in
+// progress (Frozen or marked nodes stay resident; they are few and short
+// lived). Evicting is one CAS to a state without the node (P6), so a racing
+// writer simply reloads.
+
+import "github.com/sledgo/sled/internal/node"
+
+const evictBatch = 256
+
+func (c *Cache) evictor() {
+	defer c.done.Done()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-c.evict:
+		}
+		for c.memBytes.Load() > c.capacity-c.capacity/10 {
+			if c.evictSome(evictBatch) == 0 && c.sweptAll() {
+				break
+			}
+			select {
+			case <-c.stop:
+				return
+			default:
+			}
+		}
+	}
+}
+
+// sweptAll reports whether a sweep found nothing to evict in a full turn;
+// it is approximated by the hand having passed the highest id.
+func (c *Cache) sweptAll() bool {
+	return c.hand.Load()%(c.next.Load()+1) < evictBatch
+}
+
+// evictSome advances the CLOCK hand over up to n pages and returns how many
+// it evicted.
+func (c *Cache) evictSome(n int) int {
+	if c.log == nil {
+		return 0
+	}
+	written := c.log.Written()
+	evicted := 0
+	for i := 0; i < n; i++ {
+		hi := c.next.Load()
+		if hi == 0 {
+			return evicted
+		}
+		id := node.PageID(c.hand.Add(1)%hi + 1)
+		s := c.slot(id, false)
+		if s == nil {
+			continue
+		}
+		if r := s.ref.Load(); r > 0 {
+			s.ref.Store(r - 1)
+			continue
+		}
+		p := s.p.Load()
+		if p == nil || p.freed || p.Node == nil || len(p.Locs) == 0 || p.Node.Frozen || p.Node.Mark != nil {
+			continue
+		}
+		if p.lastLoc() >= written {
+			continue // a fragment is still only in a log buffer
+		}
+		// P6: drop the node only over the exact state we judged.
+		if s.p.CompareAndSwap(p, &Page{Locs: p.Locs, Frags: p.Frags}) {
+			c.memBytes.Add(-int64(p.Node.MemBytes()))
+			c.evictions.Add(1)
+			evicted++
+		}
+	}
+	return evicted
+}

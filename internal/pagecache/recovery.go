@@ -1,0 +1,116 @@
+package pagecache
+
+import (
+	"fmt"
+
+	"github.com/sledgo/sled/internal/codec"
+	"github.com/sledgo/sled/internal/log"
+	"github.com/sledgo/sled/internal/node"
+)
+
+// Recovery rebuilds the page table from a snapshot (page id -> locations)
+// and the log records after it, without reading any page: pages become
+// resident when first loaded. Replay is idempotent (P9): a record at LSN x
+// is skipped for a page whose state already reflects x or later (its last
+// location, or the LSN of its free, is >= x), so the snapshot may overlap
+// the replayed log.
+
+// RestorePage sets a page from a snapshot entry.
+func (c *Cache) RestorePage(id node.PageID, locs []log.LSN) {
+	c.noteID(id)
+	c.slot(id, true).p.Store(&Page{Locs: locs, Frags: len(locs) - 1})
+}
+
+// RestoreFree marks a page free from a snapshot entry.
+func (c *Cache) RestoreFree(id node.PageID, lsn log.LSN) {
+	c.noteID(id)
+	c.slot(id, true).p.Store(&Page{freed: true, freeLSN: lsn})
+}
+
+// SetNext raises the highest allocated id.
+func (c *Cache) SetNext(n uint64) {
+	for {
+		cur := c.next.Load()
+		if cur >= n || c.next.CompareAndSwap(cur, n) {
+			return
+		}
+	}
+}
+
+func (c *Cache) noteID(id node.PageID) { c.SetNext(uint64(id)) }
+
+// Replay applies one page section of the record at lsn.
+func (c *Cache) Replay(lsn log.LSN, sec codec.Section) error {
+	if sec.Page == 0 || uint64(sec.Page)>>chunkBits >= topLen {
+		return fmt.Errorf("%w: section names page %d", codec.ErrCorrupt, sec.Page)
+	}
+	c.noteID(sec.Page)
+	s := c.slot(sec.Page, true)
+	p := s.p.Load()
+	if p != nil && ((p.freed && p.freeLSN >= lsn) || (!p.freed && p.lastLoc() >= lsn)) {
+		return nil // P9: already reflected
+	}
+	switch sec.Kind {
+	case codec.SecImage:
+		s.p.Store(&Page{Locs: []log.LSN{lsn}})
+	case codec.SecDelta:
+		if p == nil || p.freed {
+			return fmt.Errorf("%w: delta at %d for page %d that is not allocated", codec.ErrCorrupt, lsn, sec.Page)
+		}
+		locs := append(append(make([]log.LSN, 0, len(p.Locs)+1), p.Locs...), lsn)
+		s.p.Store(&Page{Locs: locs, Frags: p.Frags + 1})
+	case codec.SecFree:
+		s.p.Store(&Page{freed: true, freeLSN: lsn})
+	default:
+		return fmt.Errorf("%w: section kind %d is not a page section", codec.ErrCorrupt, sec.Kind)
+	}
+	return nil
+}
+
+// FinishRecovery counts allocated pages and makes free ids reusable.
+func (c *Cache) FinishRecovery() {
+	hi := c.next.Load()
+	for id := node.PageID(1); uint64(id) <= hi; id++ {
+		s := c.slot(id, false)
+		if s == nil {
+			continue
+		}
+		p := s.p.Load()
+		switch {
+		case p == nil || p.freed:
+			if p == nil {
+				s.p.Store(&Page{freed: true})
+			}
+			push(&c.free, &idNode{id: id})
+		default:
+			c.allocated.Add(1)
+		}
+	}
+}
+
+// SnapshotPages calls page for every allocated page and free for every free
+// one, with the current locations. The caller makes sure the records named
+// are durable before it relies on the snapshot.
+func (c *Cache) SnapshotPages(page func(id node.PageID, locs []log.LSN), free func(id node.PageID, lsn log.LSN)) uint64 {
+	hi := c.next.Load()
+	for id := node.PageID(1); uint64(id) <= hi; id++ {
+		s := c.slot(id, false)
+		if s == nil {
+			continue
+		}
+		p := s.p.Load()
+		switch {
+		case p == nil:
+			// reserved but not yet published, or never used: free at the
+			// snapshot's view (its first record, if any, comes later)
+			free(id, 0)
+		case p.freed:
+			free(id, p.freeLSN)
+		case len(p.Locs) > 0:
+			page(id, p.Locs)
+		default:
+			free(id, 0) // initialized in memory, not logged yet
+		}
+	}
+	return hi
+}
