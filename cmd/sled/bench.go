@@ -45,6 +45,8 @@ var benchCmd = &command{
 		fs.Float64Var(&o.readRatio, "read-ratio", 0.9, "mixed: fraction of operations that are Get; the rest Insert")
 		fs.Uint64Var(&o.seed, "seed", 0, "seed of the key streams (0: from the clock; the seed used is printed)")
 		fs.IntVar(&o.nodeEntries, "node-entries", 0, "Config.NodeMaxEntries (0: the default)")
+		fs.Int64Var(&o.cacheBytes, "cache", 0, "Config.CacheCapacityBytes in bytes (0: the default, 1 GiB)")
+		fs.BoolVar(&o.reopen, "reopen", false, "with -path: after the run, close the database, open it again and print how long Open took")
 		return func(e *env, _ []string) error {
 			o.durationSet = isFlagSet(fs, "duration")
 			if err := o.validate(); err != nil {
@@ -67,11 +69,13 @@ type benchOptions struct {
 	readRatio      float64
 	seed           uint64
 	nodeEntries    int
+	cacheBytes     int64
+	reopen         bool
 }
 
 // config is the database configuration the options describe.
 func (o *benchOptions) config() sled.Config {
-	return sled.Config{Path: o.path, Temporary: o.path == "", NodeMaxEntries: o.nodeEntries}
+	return sled.Config{Path: o.path, Temporary: o.path == "", NodeMaxEntries: o.nodeEntries, CacheCapacityBytes: o.cacheBytes}
 }
 
 // validate reports every problem at once, as a usage error.
@@ -265,7 +269,14 @@ func runBench(out io.Writer, o benchOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, db.Close()) }()
+	closed := false
+	defer func() {
+		if !closed {
+			err = errors.Join(err, db.Close())
+		}
+	}()
+	peak := samplePeakHeap()
+	defer peak.stop()
 
 	where := "temporary"
 	if o.path != "" {
@@ -345,9 +356,59 @@ func runBench(out io.Writer, o benchOptions) (err error) {
 		fmt.Fprintf(tw, "scanned entries\t%d\n", scanned)
 	}
 	fmt.Fprintf(tw, "heap in use\t%s (after GC)\n", byteSize(int64(ms.HeapInuse)))
+	fmt.Fprintf(tw, "peak heap\t%s (sampled every 10ms)\n", byteSize(peak.stop()))
 	fmt.Fprintf(tw, "size on disk\t%s\n", byteSize(size))
 	writeStats(tw, db.Stats())
+	if o.reopen && o.path != "" {
+		closed = true
+		if err := db.Close(); err != nil {
+			return err
+		}
+		start := time.Now()
+		db2, err := o.config().Open()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(tw, "reopen\t%v\n", time.Since(start).Round(time.Microsecond))
+		if err := db2.Close(); err != nil {
+			return err
+		}
+	}
 	return tw.Flush()
+}
+
+// peakHeap samples the heap in use until stopped.
+type peakHeap struct {
+	max  atomic.Int64
+	done chan struct{}
+	once sync.Once
+}
+
+func samplePeakHeap() *peakHeap {
+	p := &peakHeap{done: make(chan struct{})}
+	go func() {
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			if h := int64(ms.HeapInuse); h > p.max.Load() {
+				p.max.Store(h)
+			}
+			select {
+			case <-p.done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return p
+}
+
+// stop ends the sampling (once) and returns the peak seen.
+func (p *peakHeap) stop() int64 {
+	p.once.Do(func() { close(p.done) })
+	return p.max.Load()
 }
 
 // writeBenchTable prints one row per operation kind that ran, and a total
