@@ -41,9 +41,19 @@ func persistentConfig(fs vfs.FS) sled.Config {
 // abandoning the running database), on an in-memory file system.
 func TestModelRandomPersistent(t *testing.T) {
 	seed := testSeed(t)
+	for _, compress := range []bool{false, true} {
+		t.Run(fmt.Sprintf("compression=%v", compress), func(t *testing.T) {
+			modelRandomPersistent(t, seed, compress)
+		})
+	}
+}
+
+func modelRandomPersistent(t *testing.T, seed uint64, compress bool) {
 	rng := rand.New(rand.NewPCG(seed, 7))
 	mem := vfs.NewMem()
-	h := &harness{t: t, m: model{}, cfg: persistentConfig(mem), clears: true}
+	cfg := persistentConfig(mem)
+	cfg.Compression = compress
+	h := &harness{t: t, m: model{}, cfg: cfg, clears: true}
 	h.open()
 	var abandoned []*sled.DB
 	var evictions, misses int64
@@ -116,15 +126,17 @@ func crashWorkload(seed uint64, n int) []crashOp {
 	rng := rand.New(rand.NewPCG(seed, 3))
 	ops := make([]crashOp, n)
 	for i := range ops {
-		switch r := rng.IntN(10); {
-		case r < 5:
+		switch r := rng.IntN(20); {
+		case r < 10:
 			ops[i] = crashOp{kind: 'i', key: rng.IntN(40)}
-		case r < 7:
+		case r < 14:
 			ops[i] = crashOp{kind: 'r', key: rng.IntN(40)}
-		case r < 8:
+		case r < 16:
 			ops[i] = crashOp{kind: 'b', key: rng.IntN(40), batch: i}
-		default:
+		case r < 18:
 			ops[i] = crashOp{kind: 'f'}
+		default:
+			ops[i] = crashOp{kind: 'c'} // a log cleaning round
 		}
 	}
 	return ops
@@ -132,11 +144,15 @@ func crashWorkload(seed uint64, n int) []crashOp {
 
 func crashKey(k int) []byte { return []byte(fmt.Sprintf("key%03d", k)) }
 
+// crashValue is the value op i writes: up to 4 KiB, so that a workload
+// fills several 64 KiB segments and cleaning has work to do.
+func crashValue(i int) string { return fmt.Sprintf("v%d-%s", i, strings.Repeat("x", (i*37)%4000)) }
+
 // applyCrashOp applies op to a model map.
 func applyCrashOp(m map[string]string, i int, op crashOp) {
 	switch op.kind {
 	case 'i':
-		m[string(crashKey(op.key))] = fmt.Sprintf("v%d-%s", i, strings.Repeat("x", i%50))
+		m[string(crashKey(op.key))] = crashValue(i)
 	case 'r':
 		delete(m, string(crashKey(op.key)))
 	case 'b':
@@ -180,7 +196,7 @@ func runCrashWorkload(db *sled.DB, ops []crashOp) (attempted, acked int) {
 		var err error
 		switch op.kind {
 		case 'i':
-			_, err = db.Insert(crashKey(op.key), []byte(fmt.Sprintf("v%d-%s", i, strings.Repeat("x", i%50))))
+			_, err = db.Insert(crashKey(op.key), []byte(crashValue(i)))
 		case 'r':
 			_, err = db.Remove(crashKey(op.key))
 		case 'b':
@@ -193,6 +209,8 @@ func runCrashWorkload(db *sled.DB, ops []crashOp) (attempted, acked int) {
 			if err = db.Flush(); err == nil {
 				acked = i
 			}
+		case 'c':
+			err = db.Clean()
 		}
 		if err != nil {
 			return i, acked
@@ -207,7 +225,7 @@ func runCrashWorkload(db *sled.DB, ops []crashOp) (attempted, acked int) {
 // least up to the last acknowledged Flush, and batches are whole.
 func TestCrashLoop(t *testing.T) {
 	seed := testSeed(t)
-	ops := crashWorkload(seed, 120)
+	ops := crashWorkload(seed, 160)
 	states := make([]uint64, len(ops)+1) // states[p] = model after ops[:p]
 	m := map[string]string{}
 	states[0] = hashModel(m)
@@ -223,9 +241,13 @@ func TestCrashLoop(t *testing.T) {
 		t.Fatal(err)
 	}
 	runCrashWorkload(db, ops)
+	st := db.Stats()
 	db.Close()
 	total := counter.Count(vfs.MutatingOps)
-	t.Logf("workload: %d ops, %d mutating file system operations", len(ops), total)
+	t.Logf("workload: %d ops, %d mutating file system operations, %d segments cleaned, %d pages relocated", len(ops), total, st.SegmentsCleaned, st.PagesRelocated)
+	if st.SegmentsCleaned == 0 {
+		t.Errorf("the workload should make log cleaning remove segments")
+	}
 	step := int64(1)
 	if testing.Short() {
 		step = 5

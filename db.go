@@ -36,6 +36,9 @@ const (
 	// snapshotEveryBytes of log makes the background snapshot run, which
 	// bounds how much log Open replays.
 	snapshotEveryBytes = 64 << 20
+	// cleanQuietDelay is how long after a segment switch a quiet database
+	// waits before it cleans.
+	cleanQuietDelay = 200 * time.Millisecond
 )
 
 // DB is an open database: a set of named trees, one of which (the default
@@ -65,13 +68,18 @@ type DB struct {
 		trees   map[string]*Tree   // protected by mu
 		created map[string]log.LSN // LSN of each tree's creation record; protected by mu
 	}
-	snapMu   sync.Mutex // one snapshot at a time
-	snapLSN  atomic.Uint64
-	stop     chan struct{}
-	bg       sync.WaitGroup
-	closeMu  sync.Mutex
-	closeErr error
-	isClosed bool
+	snapMu    sync.Mutex // one snapshot at a time
+	snapLSN   atomic.Uint64
+	snapBytes atomic.Int64  // bytes written to snapshot files
+	cleanMu   sync.Mutex    // one cleaning round at a time
+	segEvents chan struct{} // the log created a segment
+	userBytes atomic.Int64  // key and value bytes of the writes applied
+	cleaned   atomic.Int64  // segments removed by the cleaner
+	stop      chan struct{}
+	bg        sync.WaitGroup
+	closeMu   sync.Mutex
+	closeErr  error
+	isClosed  bool
 }
 
 // Open opens the database in directory path with the default Config.
@@ -84,7 +92,7 @@ func (c Config) Open() (*DB, error) {
 		return nil, err
 	}
 	c = c.EnsureDefaults()
-	db := &DB{cfg: c, fs: c.FS, stop: make(chan struct{})}
+	db := &DB{cfg: c, fs: c.FS, stop: make(chan struct{}), segEvents: make(chan struct{}, 1)}
 	db.treeCfg = tree.Config{
 		MaxLeafEntries:  c.NodeMaxEntries,
 		MaxIndexEntries: 2 * c.NodeMaxEntries,
@@ -177,7 +185,11 @@ func (db *DB) recover() error {
 		return fmt.Errorf("%w: %s", ErrExists, db.dir)
 	}
 	db.recovered = existing
-	db.pc = pagecache.Open(pagecache.Options{CacheCapacityBytes: db.cfg.CacheCapacityBytes})
+	db.pc = pagecache.Open(pagecache.Options{
+		CacheCapacityBytes: db.cfg.CacheCapacityBytes,
+		Compression:        db.cfg.Compression,
+		CompressionLevel:   db.cfg.CompressionLevel,
+	})
 	trees := map[string]node.PageID{}
 	var from, minEnd log.LSN
 	if len(snaps) > 0 {
@@ -190,9 +202,12 @@ func (db *DB) recover() error {
 		minEnd = from
 		db.snapLSN.Store(snap.LSN)
 		for _, p := range snap.Pages {
-			locs := make([]log.LSN, len(p.Locs))
+			locs := make([]pagecache.Loc, len(p.Locs))
 			for i, l := range p.Locs {
-				locs[i] = log.LSN(l)
+				locs[i].LSN = log.LSN(l)
+				if p.Sizes != nil {
+					locs[i].Size = p.Sizes[i]
+				}
 				if l >= uint64(minEnd) {
 					minEnd = log.LSN(l) + 1 // the log must hold every record named
 				}
@@ -210,14 +225,16 @@ func (db *DB) recover() error {
 		db.idHigh.Store(snap.IDHigh)
 	}
 	replay := func(lsn log.LSN, kind log.Kind, body []byte) error {
-		if kind != pagecache.KindPages {
-			return fmt.Errorf("%w: log record of unknown kind %d at %d", codec.ErrCorrupt, kind, lsn)
-		}
-		secs, err := codec.DecodeSections(body)
+		raw, err := db.pc.Decode(kind, body)
 		if err != nil {
 			return fmt.Errorf("log record at %d: %w", lsn, err)
 		}
-		for _, s := range secs {
+		secs, err := codec.DecodeSections(raw)
+		if err != nil {
+			return fmt.Errorf("log record at %d: %w", lsn, err)
+		}
+		shares := pagecache.ReplayShares(secs, len(raw), len(body))
+		for i, s := range secs {
 			switch s.Kind {
 			case codec.SecTreeCreate:
 				if c, ok := db.mu.created[s.Name]; !ok || c < lsn {
@@ -234,7 +251,7 @@ func (db *DB) recover() error {
 					db.idHigh.Store(s.Value)
 				}
 			default:
-				if err := db.pc.Replay(lsn, s); err != nil {
+				if err := db.pc.Replay(lsn, shares[i], s); err != nil {
 					return err
 				}
 			}
@@ -247,6 +264,12 @@ func (db *DB) recover() error {
 		SegmentSizeBytes: db.cfg.SegmentSizeBytes,
 		FlushEvery:       db.cfg.FlushEvery,
 		MinEnd:           minEnd,
+		OnNewSegment: func(uint64) {
+			select {
+			case db.segEvents <- struct{}{}:
+			default:
+			}
+		},
 	}, from, replay)
 	if err != nil {
 		return openErr(err)
@@ -307,7 +330,7 @@ func (db *DB) createTree(name string) (*Tree, error) {
 		return nil, err
 	}
 	if p, err := db.pc.Load(root); err == nil && len(p.Locs) > 0 {
-		created = p.Locs[0]
+		created = p.Locs[0].LSN
 	}
 	t := db.newTree(name, root)
 	db.mu.trees[name] = t
@@ -452,22 +475,34 @@ func (db *DB) shutdown() error {
 	return err
 }
 
-// background writes snapshots as the log grows, so that Open replays a
-// bounded tail.
+// background cleans the log and writes snapshots. It runs when the log
+// creates a segment (at once every second segment, else once the database
+// is quiet for cleanQuietDelay), and sleeps otherwise: an idle database uses
+// no CPU.
 func (db *DB) background() {
 	defer db.bg.Done()
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
+	var quiet <-chan time.Time
+	pending := 0
 	for {
 		select {
 		case <-db.stop:
 			return
-		case <-t.C:
+		case <-db.segEvents:
+			pending++
+			if pending < 2 {
+				quiet = time.After(cleanQuietDelay)
+				continue
+			}
+		case <-quiet:
 		}
-		if db.cfg.Temporary || db.log.Err() != nil {
+		quiet, pending = nil, 0
+		if db.log.Err() != nil {
 			continue
 		}
-		if uint64(db.log.Tail())-db.snapLSN.Load() >= snapshotEveryBytes {
+		if err := db.clean(); err != nil {
+			continue // the log's sticky error reaches the writers
+		}
+		if !db.cfg.Temporary && uint64(db.log.Tail())-db.snapLSN.Load() >= snapshotEveryBytes {
 			db.snapshot() // a failure leaves the older snapshot in place
 		}
 	}
@@ -484,10 +519,10 @@ func (db *DB) snapshot() error {
 	c := db.gate.enterWrite()
 	from := db.log.CompletePrefix()
 	snap.LSN = uint64(from)
-	snap.NextPage = db.pc.SnapshotPages(func(id node.PageID, locs []log.LSN) {
-		e := codec.PageEntry{ID: id, Locs: make([]uint64, len(locs))}
+	snap.NextPage = db.pc.SnapshotPages(func(id node.PageID, locs []pagecache.Loc) {
+		e := codec.PageEntry{ID: id, Locs: make([]uint64, len(locs)), Sizes: make([]uint32, len(locs))}
 		for i, l := range locs {
-			e.Locs[i] = uint64(l)
+			e.Locs[i], e.Sizes[i] = uint64(l.LSN), l.Size
 		}
 		snap.Pages = append(snap.Pages, e)
 	}, func(id node.PageID, lsn log.LSN) {
@@ -515,7 +550,9 @@ func (db *DB) snapshot() error {
 	if err != nil {
 		return err
 	}
-	err = codec.WriteSnapshot(f, snap)
+	cw := &countingWriter{w: f}
+	err = codec.WriteSnapshot(cw, snap)
+	db.snapBytes.Add(cw.n)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -648,38 +685,79 @@ func (db *DB) Checksum() (uint32, error) {
 	return h.Sum32(), nil
 }
 
-// Stats describes the database's state.
+// Stats describes the database's state. Byte counts are of the files in
+// the database's directory; ratios are 0 when undefined.
 type Stats struct {
-	Trees         int   // named trees, the default tree included
-	Pages         int64 // allocated pages
-	CacheBytes    int64 // memory held by resident pages
-	CacheHits     int64 // page loads served from memory
-	CacheMisses   int64 // page loads read from the log
-	Evictions     int64 // pages evicted from memory
-	PageUpdates   int64 // page state changes
-	PageImages    int64 // full page images written
-	PageFragments int64 // partial page updates (deltas) written
-	LogBytes      int64 // bytes appended to the log
-	LogSyncs      int64 // fsyncs of the log
+	Trees int // named trees, the default tree included
+
+	Pages         int64   // allocated pages
+	CacheBytes    int64   // memory held by resident pages
+	CacheHits     int64   // page loads served from memory
+	CacheMisses   int64   // page loads read from the log
+	CacheHitRatio float64 // hits / (hits + misses)
+	Evictions     int64   // pages evicted from memory
+	PageUpdates   int64   // page state changes
+	PageImages    int64   // full page images written
+	PageFragments int64   // partial page updates (deltas) written
+
+	LiveBytes          int64   // log bytes that pages still name
+	DiskBytes          int64   // bytes of all files (SizeOnDisk)
+	SpaceAmplification float64 // DiskBytes / LiveBytes
+	UserBytesWritten   int64   // key and value bytes of the writes applied
+	EngineBytesWritten int64   // bytes written to log, blobs and snapshots
+	WriteAmplification float64 // EngineBytesWritten / UserBytesWritten
+	CompressionRatio   float64 // page record bytes before / after compression
+	LogSyncs           int64   // fsyncs of the log
+
+	SegmentsActive  int   // the segment being written
+	SegmentsSealed  int   // full segments kept
+	SegmentsCleaned int64 // segments removed by log cleaning since Open
+	PagesRelocated  int64 // pages rewritten by log cleaning since Open
 }
 
 // Stats returns counters of the database.
 func (db *DB) Stats() Stats {
 	ps := db.pc.Stats()
 	ls := db.log.Stats()
-	return Stats{
-		Trees:         len(db.TreeNames()),
-		Pages:         ps.Allocated,
-		CacheBytes:    ps.MemBytes,
-		CacheHits:     ps.Hits,
-		CacheMisses:   ps.Misses,
-		Evictions:     ps.Evictions,
-		PageUpdates:   ps.Updates,
-		PageImages:    ps.Images,
-		PageFragments: ps.Fragments,
-		LogBytes:      ls.BytesReserved,
-		LogSyncs:      ls.Syncs,
+	st := Stats{
+		Trees:              len(db.TreeNames()),
+		Pages:              ps.Allocated,
+		CacheBytes:         ps.MemBytes,
+		CacheHits:          ps.Hits,
+		CacheMisses:        ps.Misses,
+		Evictions:          ps.Evictions,
+		PageUpdates:        ps.Updates,
+		PageImages:         ps.Images,
+		PageFragments:      ps.Fragments,
+		UserBytesWritten:   db.userBytes.Load(),
+		EngineBytesWritten: ls.BytesWritten + ls.BlobBytes + db.snapBytes.Load(),
+		LogSyncs:           ls.Syncs,
+		SegmentsCleaned:    db.cleaned.Load(),
+		PagesRelocated:     ps.Relocated,
 	}
+	if n := ps.Hits + ps.Misses; n > 0 {
+		st.CacheHitRatio = float64(ps.Hits) / float64(n)
+	}
+	if ps.LoggedBytes > 0 {
+		st.CompressionRatio = float64(ps.RawBytes) / float64(ps.LoggedBytes)
+	}
+	if st.UserBytesWritten > 0 {
+		st.WriteAmplification = float64(st.EngineBytesWritten) / float64(st.UserBytesWritten)
+	}
+	for _, b := range db.pc.LiveBySegment(db.log.SegmentSize()) {
+		st.LiveBytes += b
+	}
+	if segs, err := db.log.Segments(); err == nil && len(segs) > 0 {
+		st.SegmentsActive = 1
+		st.SegmentsSealed = len(segs) - 1
+	}
+	if d, err := db.dirSize(db.dir); err == nil {
+		st.DiskBytes = d
+	}
+	if st.LiveBytes > 0 {
+		st.SpaceAmplification = float64(st.DiskBytes) / float64(st.LiveBytes)
+	}
+	return st
 }
 
 // Check verifies the structural invariants of every tree and that no page
@@ -700,4 +778,15 @@ func (db *DB) Check() error {
 		return corruption(fmt.Errorf("%d pages allocated but %d reachable", got, reachable))
 	}
 	return nil
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }

@@ -97,16 +97,25 @@ func (t *Tree) apply(key []byte, fn func(old []byte, found bool) ([]byte, tree.A
 	subs := t.subs.matching(key)
 	if subs == nil {
 		res, err := t.t.Modify(key, fn)
+		t.count(key, res)
 		return res, t.mapErr(err)
 	}
 	mu := t.subs.stripe(key)
 	mu.Lock()
 	defer mu.Unlock()
 	res, err := t.t.Modify(key, fn)
+	t.count(key, res)
 	if err == nil && res.Changed {
 		publish(subs, key, res.New, !res.Present)
 	}
 	return res, t.mapErr(err)
+}
+
+// count adds a write to the user bytes (for write amplification).
+func (t *Tree) count(key []byte, res tree.Result) {
+	if res.Changed {
+		t.db.userBytes.Add(int64(len(key) + len(res.New)))
+	}
 }
 
 // Get returns the value of key, or nil when it is absent.

@@ -77,7 +77,7 @@
 //	          free count | free × count |
 //	          crc32c of all preceding bytes (4 bytes, little endian)
 //	tree:     uvarint(len(name)) | name | root page | created lsn
-//	page:     page id | location count (1..16) | location × count
+//	page:     page id | location count (1..16) | (location | size) × count
 //	          (log positions of the page's last image, then its deltas, in order)
 //	free:     page id | lsn of the free
 //

@@ -39,10 +39,13 @@ type TreeEntry struct {
 }
 
 // PageEntry locates one page in the log: Locs holds the log positions of the
-// page's last image and then of its deltas, in order (1..MaxPageLocs).
+// page's last image and then of its deltas, in order (1..MaxPageLocs), and
+// Sizes the bytes each of them occupies on disk (for the log cleaner's
+// accounting; nil is written as zeros and read back as nil).
 type PageEntry struct {
-	ID   node.PageID
-	Locs []uint64
+	ID    node.PageID
+	Locs  []uint64
+	Sizes []uint32
 }
 
 // FreeEntry is a freed page and the LSN of the record that freed it.
@@ -82,6 +85,9 @@ func checkSnapshot(s *Snapshot) error {
 		}
 		if len(p.Locs) < 1 || len(p.Locs) > MaxPageLocs {
 			return fmt.Errorf("page %d has %d locations (want 1..%d)", p.ID, len(p.Locs), MaxPageLocs)
+		}
+		if p.Sizes != nil && len(p.Sizes) != len(p.Locs) {
+			return fmt.Errorf("page %d has %d locations and %d sizes", p.ID, len(p.Locs), len(p.Sizes))
 		}
 	}
 	for _, f := range s.Free {
@@ -154,8 +160,13 @@ func WriteSnapshot(w io.Writer, s *Snapshot) error {
 	for _, p := range s.Pages {
 		buf = binary.AppendUvarint(buf, uint64(p.ID))
 		buf = binary.AppendUvarint(buf, uint64(len(p.Locs)))
-		for _, l := range p.Locs {
+		for j, l := range p.Locs {
 			buf = binary.AppendUvarint(buf, l)
+			var size uint32
+			if p.Sizes != nil {
+				size = p.Sizes[j]
+			}
+			buf = binary.AppendUvarint(buf, uint64(size))
 		}
 		if err := flush(); err != nil {
 			return err
@@ -408,11 +419,26 @@ func (d *snapReader) readPages(s *Snapshot) error {
 			slab = make([]uint64, min(4096, MaxPageLocs*(n-i)))
 		}
 		p.Locs, slab = slab[:nl:nl], slab[nl:]
+		var sizes []uint32
 		for j := range p.Locs {
 			if p.Locs[j], err = d.uvarint("location"); err != nil {
 				return err
 			}
+			size, err := d.uvarint("size")
+			if err != nil {
+				return err
+			}
+			if size > 1<<31 {
+				return snapCorruptf("page %d location %d has size %d", p.ID, j, size)
+			}
+			if size != 0 && sizes == nil {
+				sizes = make([]uint32, nl)
+			}
+			if sizes != nil {
+				sizes[j] = uint32(size)
+			}
 		}
+		p.Sizes = sizes
 	}
 	return nil
 }

@@ -175,7 +175,7 @@ func TestReadSnapshotRejects(t *testing.T) {
 		}
 	}
 	// Sanity: the hand encoding is right.
-	good := withCRC(append(snapHeader(9), 0, 1, 1, 't', 1, 0, 1, 1, 1, 5, 1, 2, 3))
+	good := withCRC(append(snapHeader(9), 0, 1, 1, 't', 1, 0, 1, 1, 1, 5, 0, 1, 2, 3))
 	s, err := readSnap(good)
 	want := &Snapshot{NextPage: 9, Trees: []TreeEntry{{Name: "t", Root: 1}}, Pages: []PageEntry{{ID: 1, Locs: []uint64{5}}}, Free: []FreeEntry{{ID: 2, LSN: 3}}}
 	if err != nil || !reflect.DeepEqual(s, want) {

@@ -153,6 +153,9 @@ func (l *Log) createSegment(seg uint64) (_ vfs.File, err error) {
 	}
 	l.files.m[seg] = f
 	l.files.Unlock()
+	if l.onSeg != nil {
+		l.onSeg(seg)
+	}
 	return f, nil
 }
 

@@ -20,6 +20,7 @@ type Log struct {
 	blobMin  int // bodies larger than this go to blob files
 	flushDur time.Duration
 	minEnd   LSN // Options.MinEnd
+	onSeg    func(seg uint64)
 
 	// cur is the buffer reservations go to. It is replaced (by the sealer
 	// only, L3) after the buffer it points to is sealed.
@@ -72,7 +73,7 @@ type Log struct {
 
 	stats struct {
 		reserved, written, syncs, records, canceled, blobs, blobBytes,
-		sealed, segments, ringWaits atomic.Int64
+		sealed, segments, ringWaits, removed atomic.Int64
 	}
 }
 
@@ -87,6 +88,7 @@ type Stats struct {
 	BlobBytes       int64 // body bytes written to blob files
 	BuffersSealed   int64 // buffers sealed (full, flushed or at a segment end)
 	SegmentsCreated int64 // segment files created
+	SegmentsRemoved int64 // segment files removed by RemoveSegment
 	RingWaits       int64 // times an installer waited for a free buffer
 }
 
@@ -103,6 +105,7 @@ func (l *Log) Stats() Stats {
 		BlobBytes:       s.blobBytes.Load(),
 		BuffersSealed:   s.sealed.Load(),
 		SegmentsCreated: s.segments.Load(),
+		SegmentsRemoved: s.removed.Load(),
 		RingWaits:       s.ringWaits.Load(),
 	}
 }
@@ -127,6 +130,7 @@ func Open(opts Options, replayFrom LSN, replay func(lsn LSN, kind Kind, body []b
 		blobMin:  opts.BufferSizeBytes/2 - headerSize,
 		flushDur: opts.FlushEvery,
 		minEnd:   opts.MinEnd,
+		onSeg:    opts.OnNewSegment,
 		kick:     make(chan struct{}, 1),
 		stopIO:   make(chan struct{}),
 		ioDone:   make(chan struct{}),

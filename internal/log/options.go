@@ -32,6 +32,9 @@ type Options struct {
 	// taken there). A valid end below it is corruption (ErrCorrupt), not a
 	// torn tail, and nothing is cleaned. 0 = unknown.
 	MinEnd LSN
+	// OnNewSegment, when set, is called by the I/O goroutine after it
+	// created a segment file. It must not block.
+	OnNewSegment func(seg uint64)
 	// SegmentSizeBytes is the size of one segment file. Default 8 MiB,
 	// at least 64 KiB, at most 1 GiB.
 	SegmentSizeBytes int

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/sledgo/sled/internal/codec"
 	"github.com/sledgo/sled/internal/log"
 	"github.com/sledgo/sled/internal/node"
@@ -17,9 +18,20 @@ import (
 // FragmentsPerImage-1 deltas (P4).
 const FragmentsPerImage = 8
 
-// KindPages is the log record kind of page records (a list of codec
-// sections applied atomically).
-const KindPages log.Kind = 1
+// Log record kinds of page records: a list of codec sections applied
+// atomically, plain or zstd-compressed.
+const (
+	KindPages     log.Kind = 1
+	KindPagesZstd log.Kind = 2
+)
+
+// Loc is where one fragment of a page lives: the LSN of its record and the
+// bytes of the log it accounts for (its share of the record's frame and
+// body on disk, blobs included), which the log cleaner sums per segment.
+type Loc struct {
+	LSN  log.LSN
+	Size uint32
+}
 
 const (
 	chunkBits = 13
@@ -37,7 +49,7 @@ type Page struct {
 	Node *node.Node
 	// Locs are the log positions of the page's last full image and of
 	// the deltas logged since, in order. Empty without a log.
-	Locs []log.LSN
+	Locs []Loc
 	// Frags counts the delta fragments since the last full image.
 	Frags int
 
@@ -57,8 +69,10 @@ type Stats struct {
 	Hits          int64 // Loads that found the page resident
 	Misses        int64 // Loads that read the page from the log
 	Evictions     int64
-	LoggedBytes   int64 // bytes of page records appended to the log
+	LoggedBytes   int64 // bytes of page records appended to the log (compressed)
+	RawBytes      int64 // the same records before compression
 	CanceledBytes int64 // bytes of reservations aborted after a lost CAS
+	Relocated     int64 // pages rewritten by the log cleaner
 }
 
 type slot struct {
@@ -72,6 +86,8 @@ type chunk [chunkLen]slot
 type Options struct {
 	Log                *log.Log
 	CacheCapacityBytes int64 // bound on resident node memory; 0 = unbounded
+	Compression        bool  // zstd-compress page records
+	CompressionLevel   int   // zstd level (1..22); 0 = default
 }
 
 // Cache is the page table.
@@ -81,6 +97,8 @@ type Cache struct {
 
 	log      *log.Log
 	capacity int64
+	zenc     *zstd.Encoder // nil without compression
+	zdec     *zstd.Decoder
 
 	ep      epochs
 	retired atomic.Pointer[idNode] // freed ids waiting for their epoch
@@ -96,7 +114,9 @@ type Cache struct {
 	misses    atomic.Int64
 	evictions atomic.Int64
 	logged    atomic.Int64
+	raw       atomic.Int64
 	canceled  atomic.Int64
+	relocated atomic.Int64
 
 	evict     chan struct{} // wakes the evictor
 	stop      chan struct{}
@@ -120,6 +140,14 @@ func New() *Cache { return &Cache{} }
 // use. Close stops the evictor.
 func Open(opts Options) *Cache {
 	c := &Cache{capacity: opts.CacheCapacityBytes}
+	c.zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(2<<30))
+	if opts.Compression {
+		level := zstd.SpeedDefault
+		if opts.CompressionLevel > 0 {
+			level = zstd.EncoderLevelFromZstd(opts.CompressionLevel)
+		}
+		c.zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(level), zstd.WithEncoderConcurrency(1))
+	}
 	if opts.Log != nil {
 		c.Attach(opts.Log)
 	}
@@ -214,16 +242,19 @@ func (c *Cache) Load(id node.PageID) (*Page, error) {
 
 // materialize rebuilds a page from its image and deltas in the log, reading
 // the fragments concurrently.
-func (c *Cache) materialize(id node.PageID, locs []log.LSN) (*node.Node, error) {
+func (c *Cache) materialize(id node.PageID, locs []Loc) (*node.Node, error) {
 	if c.log == nil || len(locs) == 0 {
 		return nil, fmt.Errorf("%w: page %d has no node and no log locations", codec.ErrCorrupt, id)
 	}
 	secs := make([]codec.Section, len(locs))
 	errs := make([]error, len(locs))
 	read := func(i int) {
-		_, body, err := c.log.Read(locs[i])
+		kind, body, err := c.log.Read(locs[i].LSN)
 		if errors.Is(err, log.ErrInvalidLSN) {
 			err = fmt.Errorf("%w: %w", codec.ErrCorrupt, err) // the table names a record the log lacks
+		}
+		if err == nil {
+			body, err = c.Decode(kind, body)
 		}
 		if err != nil {
 			errs[i] = err
@@ -234,7 +265,7 @@ func (c *Cache) materialize(id node.PageID, locs []log.LSN) (*node.Node, error) 
 		case err != nil:
 			errs[i] = err
 		case !ok:
-			errs[i] = fmt.Errorf("%w: page %d not in the record at %d", codec.ErrCorrupt, id, locs[i])
+			errs[i] = fmt.Errorf("%w: page %d not in the record at %d", codec.ErrCorrupt, id, locs[i].LSN)
 		default:
 			secs[i] = sec
 		}
@@ -360,7 +391,7 @@ func (c *Cache) Update(id node.PageID, old *Page, n *node.Node, d node.Delta, ex
 		p.Frags = old.Frags + 1
 	}
 	var res *log.Reservation
-	var body []byte
+	var rec *record
 	if c.log != nil {
 		secs := make([]codec.Section, 0, 1+len(extra))
 		if image {
@@ -376,25 +407,25 @@ func (c *Cache) Update(id node.PageID, old *Page, n *node.Node, d node.Delta, ex
 				secs = append(secs, codec.Section{Kind: codec.SecFree, Page: e.free})
 			}
 		}
-		size := codec.SectionsSize(secs)
-		body = codec.AppendSections(c.getBuf(size), secs)
+		rec = c.encode(secs)
 		var err error
-		if res, err = c.log.Reserve(len(body)); err != nil {
-			c.putBuf(body)
+		if res, err = c.log.Reserve(len(rec.body)); err != nil {
+			c.putBuf(rec.raw)
 			return nil, false, err
 		}
 		lsn := res.LSN()
+		here := Loc{LSN: lsn, Size: rec.share(secs[0])}
 		if image {
-			p.Locs = []log.LSN{lsn}
+			p.Locs = []Loc{here}
 		} else {
-			p.Locs = append(append(make([]log.LSN, 0, len(old.Locs)+1), old.Locs...), lsn)
+			p.Locs = append(append(make([]Loc, 0, len(old.Locs)+1), old.Locs...), here)
 		}
-		for _, e := range extra {
+		for i, e := range extra {
 			if e.alloc != 0 {
 				// The allocated page is not reachable before our CAS.
 				as := c.slot(e.alloc, false)
 				ap := as.p.Load()
-				as.p.Store(&Page{Node: ap.Node, Locs: []log.LSN{lsn}})
+				as.p.Store(&Page{Node: ap.Node, Locs: []Loc{{LSN: lsn, Size: rec.share(secs[1+i])}}})
 			}
 		}
 	}
@@ -402,15 +433,16 @@ func (c *Cache) Update(id node.PageID, old *Page, n *node.Node, d node.Delta, ex
 	if !s.p.CompareAndSwap(old, p) {
 		if res != nil {
 			res.Abort()
-			c.canceled.Add(int64(len(body)))
-			c.putBuf(body)
+			c.canceled.Add(int64(len(rec.body)))
+			c.putBuf(rec.raw)
 		}
 		return nil, false, nil
 	}
 	if res != nil {
-		res.Complete(KindPages, body)
-		c.logged.Add(int64(len(body)))
-		c.putBuf(body)
+		res.Complete(rec.kind, rec.body)
+		c.logged.Add(int64(len(rec.body)))
+		c.raw.Add(int64(len(rec.raw)))
+		c.putBuf(rec.raw)
 	}
 	s.ref.Store(1)
 	c.updates.Add(1)
@@ -434,7 +466,56 @@ func (p *Page) lastLoc() log.LSN {
 	if len(p.Locs) == 0 {
 		return 0
 	}
-	return p.Locs[len(p.Locs)-1]
+	return p.Locs[len(p.Locs)-1].LSN
+}
+
+// record is an encoded page record.
+type record struct {
+	kind log.Kind
+	raw  []byte // the sections (pooled buffer)
+	body []byte // what goes to the log: raw, or raw compressed
+}
+
+// frameBytes is the log's per-record frame header, counted in shares.
+const frameBytes = 17
+
+// share returns the disk bytes that section sec accounts for: its part of
+// the raw sections, scaled to the body written, plus the frame header for
+// the first section.
+func (r *record) share(sec codec.Section) uint32 { return shareOf(sec, len(r.body), len(r.raw)) }
+
+func shareOf(sec codec.Section, bodyLen, rawLen int) uint32 {
+	secRaw := codec.SectionsSize([]codec.Section{sec})
+	return uint32(int64(secRaw)*int64(bodyLen+frameBytes)/int64(max(rawLen, 1))) + 1
+}
+
+// compressMinBytes: smaller records are not worth a zstd frame.
+const compressMinBytes = 256
+
+func (c *Cache) encode(secs []codec.Section) *record {
+	raw := codec.AppendSections(c.getBuf(codec.SectionsSize(secs)), secs)
+	r := &record{kind: KindPages, raw: raw, body: raw}
+	if c.zenc != nil && len(raw) >= compressMinBytes {
+		if z := c.zenc.EncodeAll(raw, make([]byte, 0, len(raw)/2)); len(z) < len(raw) {
+			r.kind, r.body = KindPagesZstd, z
+		}
+	}
+	return r
+}
+
+// Decode returns the sections of a page record as read from the log.
+func (c *Cache) Decode(kind log.Kind, body []byte) ([]byte, error) {
+	switch kind {
+	case KindPages:
+		return body, nil
+	case KindPagesZstd:
+		raw, err := c.zdec.DecodeAll(body, nil)
+		if err != nil {
+			return nil, fmt.Errorf("%w: zstd: %v", codec.ErrCorrupt, err)
+		}
+		return raw, nil
+	}
+	return nil, fmt.Errorf("%w: log record of unknown kind %d", codec.ErrCorrupt, kind)
 }
 
 // retireFreed tombstones a page freed by a logged record at lsn.
@@ -512,8 +593,11 @@ func (c *Cache) FreePages(ids []node.PageID, meta ...codec.Section) error {
 		for _, id := range ids {
 			secs = append(secs, codec.Section{Kind: codec.SecFree, Page: id})
 		}
+		rec := c.encode(secs)
 		var err error
-		if lsn, err = c.log.Append(KindPages, codec.AppendSections(nil, secs)); err != nil {
+		lsn, err = c.log.Append(rec.kind, rec.body)
+		c.putBuf(rec.raw)
+		if err != nil {
 			return err
 		}
 	}
@@ -538,12 +622,15 @@ func (c *Cache) CreatePage(n *node.Node, meta func(id node.PageID) []codec.Secti
 	p := &Page{Node: n}
 	if c.log != nil {
 		secs := append([]codec.Section{{Kind: codec.SecImage, Page: id, Node: n}}, meta(id)...)
-		lsn, err := c.log.Append(KindPages, codec.AppendSections(nil, secs))
+		rec := c.encode(secs)
+		lsn, err := c.log.Append(rec.kind, rec.body)
+		size := rec.share(secs[0])
+		c.putBuf(rec.raw)
 		if err != nil {
 			c.Release(id)
 			return 0, err
 		}
-		p.Locs = []log.LSN{lsn}
+		p.Locs = []Loc{{LSN: lsn, Size: size}}
 	}
 	c.slot(id, true).p.Store(p)
 	c.images.Add(1)
@@ -556,7 +643,9 @@ func (c *Cache) LogMeta(meta ...codec.Section) (log.LSN, error) {
 	if c.log == nil {
 		return 0, nil
 	}
-	return c.log.Append(KindPages, codec.AppendSections(nil, meta))
+	rec := c.encode(meta)
+	defer c.putBuf(rec.raw)
+	return c.log.Append(rec.kind, rec.body)
 }
 
 func (c *Cache) retire(id node.PageID) {
@@ -641,6 +730,10 @@ func (c *Cache) Stats() Stats {
 		Misses:        c.misses.Load(),
 		Evictions:     c.evictions.Load(),
 		LoggedBytes:   c.logged.Load(),
+		RawBytes:      c.raw.Load(),
 		CanceledBytes: c.canceled.Load(),
+		Relocated:     c.relocated.Load(),
 	}
 }
+
+func isFreed(err error) bool { return errors.Is(err, ErrFreed) }

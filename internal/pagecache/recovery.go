@@ -16,7 +16,7 @@ import (
 // the replayed log.
 
 // RestorePage sets a page from a snapshot entry.
-func (c *Cache) RestorePage(id node.PageID, locs []log.LSN) {
+func (c *Cache) RestorePage(id node.PageID, locs []Loc) {
 	c.noteID(id)
 	c.slot(id, true).p.Store(&Page{Locs: locs, Frags: len(locs) - 1})
 }
@@ -39,8 +39,9 @@ func (c *Cache) SetNext(n uint64) {
 
 func (c *Cache) noteID(id node.PageID) { c.SetNext(uint64(id)) }
 
-// Replay applies one page section of the record at lsn.
-func (c *Cache) Replay(lsn log.LSN, sec codec.Section) error {
+// Replay applies one page section of the record at lsn, which accounts
+// for size bytes of the log (Loc.Size).
+func (c *Cache) Replay(lsn log.LSN, size uint32, sec codec.Section) error {
 	if sec.Page == 0 || uint64(sec.Page)>>chunkBits >= topLen {
 		return fmt.Errorf("%w: section names page %d", codec.ErrCorrupt, sec.Page)
 	}
@@ -52,12 +53,12 @@ func (c *Cache) Replay(lsn log.LSN, sec codec.Section) error {
 	}
 	switch sec.Kind {
 	case codec.SecImage:
-		s.p.Store(&Page{Locs: []log.LSN{lsn}})
+		s.p.Store(&Page{Locs: []Loc{{LSN: lsn, Size: size}}})
 	case codec.SecDelta:
 		if p == nil || p.freed {
 			return fmt.Errorf("%w: delta at %d for page %d that is not allocated", codec.ErrCorrupt, lsn, sec.Page)
 		}
-		locs := append(append(make([]log.LSN, 0, len(p.Locs)+1), p.Locs...), lsn)
+		locs := append(append(make([]Loc, 0, len(p.Locs)+1), p.Locs...), Loc{LSN: lsn, Size: size})
 		s.p.Store(&Page{Locs: locs, Frags: p.Frags + 1})
 	case codec.SecFree:
 		s.p.Store(&Page{freed: true, freeLSN: lsn})
@@ -91,7 +92,7 @@ func (c *Cache) FinishRecovery() {
 // SnapshotPages calls page for every allocated page and free for every free
 // one, with the current locations. The caller makes sure the records named
 // are durable before it relies on the snapshot.
-func (c *Cache) SnapshotPages(page func(id node.PageID, locs []log.LSN), free func(id node.PageID, lsn log.LSN)) uint64 {
+func (c *Cache) SnapshotPages(page func(id node.PageID, locs []Loc), free func(id node.PageID, lsn log.LSN)) uint64 {
 	hi := c.next.Load()
 	for id := node.PageID(1); uint64(id) <= hi; id++ {
 		s := c.slot(id, false)
@@ -113,4 +114,15 @@ func (c *Cache) SnapshotPages(page func(id node.PageID, locs []log.LSN), free fu
 		}
 	}
 	return hi
+}
+
+// ReplayShares returns, for the sections of a record whose body took
+// bodyLen bytes in the log and rawLen bytes decoded, each section's share of
+// the disk (Loc.Size), as Update computed them.
+func ReplayShares(secs []codec.Section, rawLen, bodyLen int) []uint32 {
+	out := make([]uint32, len(secs))
+	for i, s := range secs {
+		out[i] = shareOf(s, bodyLen, rawLen)
+	}
+	return out
 }

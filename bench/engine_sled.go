@@ -1,0 +1,63 @@
+package main
+
+import (
+	"github.com/sledgo/sled"
+)
+
+type sledEngine struct {
+	db  *sled.DB
+	dir string
+}
+
+// openSled: CacheCapacityBytes = budget, Compression off, FlushEvery default
+// (500ms background flush; non-durable columns never call Flush per op),
+// Mode default (LowSpace), SegmentSizeBytes default.
+func openSled(o Options) (Engine, error) {
+	db, err := sled.Config{
+		Path:               o.Dir,
+		CacheCapacityBytes: o.CacheBytes,
+		Compression:        false,
+	}.Open()
+	if err != nil {
+		return nil, err
+	}
+	return &sledEngine{db: db, dir: o.Dir}, nil
+}
+
+func (e *sledEngine) Get(key []byte) ([]byte, bool, error) {
+	v, err := e.db.Get(key)
+	return v, v != nil, err
+}
+
+func (e *sledEngine) Put(key, val []byte) error {
+	_, err := e.db.Insert(key, val)
+	return err
+}
+
+func (e *sledEngine) PutDurable(key, val []byte) error {
+	if _, err := e.db.Insert(key, val); err != nil {
+		return err
+	}
+	return e.db.Flush()
+}
+
+func (e *sledEngine) Delete(key []byte) error {
+	_, err := e.db.Remove(key)
+	return err
+}
+
+func (e *sledEngine) Scan(start []byte, n int) (int, error) {
+	it := e.db.Range(start, nil)
+	defer it.Close()
+	c, s := 0, 0
+	defer func() { keep(s) }()
+	for c < n && it.Next() {
+		s += len(it.Key()) + len(it.Value())
+		c++
+	}
+	return c, it.Err()
+}
+
+func (e *sledEngine) Sync() error          { return e.db.Flush() }
+func (e *sledEngine) Size() (int64, error) { return dirSize(e.dir) }
+func (e *sledEngine) Close() error         { return e.db.Close() }

@@ -1,0 +1,4 @@
+package sled
+
+// Clean runs one log cleaning round now (tests).
+func (db *DB) Clean() error { return db.clean() }

@@ -1,0 +1,105 @@
+package pagecache
+
+import (
+	"time"
+
+	"github.com/sledgo/sled/internal/log"
+	"github.com/sledgo/sled/internal/node"
+)
+
+// Support for log cleaning (segment GC). The cleaner, above this package,
+// picks victim segments from LiveBySegment, rewrites every page with a
+// fragment in them (Relocate: a fresh full image at the log tail), makes
+// that durable, and removes the victims once no reader can still read them
+// (WaitReaders) and recovery no longer needs them (a newer snapshot).
+
+// LiveBySegment returns the live bytes of each segment: the sizes of the
+// fragments that allocated pages still name.
+func (c *Cache) LiveBySegment(segSize log.LSN) map[uint64]int64 {
+	live := map[uint64]int64{}
+	hi := c.next.Load()
+	for id := node.PageID(1); uint64(id) <= hi; id++ {
+		s := c.slot(id, false)
+		if s == nil {
+			continue
+		}
+		p := s.p.Load()
+		if p == nil || p.freed {
+			continue
+		}
+		for _, l := range p.Locs {
+			live[uint64(l.LSN/segSize)] += int64(l.Size)
+		}
+	}
+	return live
+}
+
+// PagesIn returns the pages that have a fragment in one of the segments.
+func (c *Cache) PagesIn(segSize log.LSN, segs map[uint64]bool) []node.PageID {
+	var ids []node.PageID
+	hi := c.next.Load()
+	for id := node.PageID(1); uint64(id) <= hi; id++ {
+		s := c.slot(id, false)
+		if s == nil {
+			continue
+		}
+		if p := s.p.Load(); p != nil && !p.freed && p.inSegments(segSize, segs) {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+func (p *Page) inSegments(segSize log.LSN, segs map[uint64]bool) bool {
+	for _, l := range p.Locs {
+		if segs[uint64(l.LSN/segSize)] {
+			return true
+		}
+	}
+	return false
+}
+
+// Relocate rewrites page id as one full image at the log tail if it still
+// has a fragment in one of the segments. It runs as a writer (the caller
+// holds the database's write gate) and retries when a writer wins the CAS;
+// a page freed meanwhile needs nothing.
+func (c *Cache) Relocate(id node.PageID, segSize log.LSN, segs map[uint64]bool) error {
+	g := c.Pin()
+	defer g.Unpin()
+	for {
+		p, err := c.Load(id)
+		if err != nil {
+			if isFreed(err) {
+				return nil
+			}
+			return err
+		}
+		if !p.inSegments(segSize, segs) {
+			return nil
+		}
+		n := p.Node
+		_, ok, err := c.Update(id, p, n, node.Delta{Kind: node.DeltaImage, Image: n})
+		if err != nil {
+			return err
+		}
+		if ok {
+			c.relocated.Add(1)
+			return nil
+		}
+	}
+}
+
+// WaitReaders returns once every operation that was pinned when it was
+// called has unpinned (two epoch advances), so that nothing read before
+// can still be reading what was unlinked before.
+func (c *Cache) WaitReaders(stop <-chan struct{}) bool {
+	target := c.ep.global.Load() + 2
+	for c.ep.tryAdvance() < target {
+		select {
+		case <-stop:
+			return false
+		case <-time.After(100 * time.Microsecond):
+		}
+	}
+	return true
+}

@@ -1,0 +1,159 @@
+package sled_test
+
+import (
+	"encoding/binary"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/sledgo/sled"
+	"github.com/sledgo/sled/vfs"
+)
+
+// spaceRun loads n keys with 100-byte values, overwrites random keys
+// rounds*n times (cleaning every cleanEvery writes, as the background
+// cleaner would at segment switches), and returns the database and the
+// live user bytes.
+func spaceRun(t testing.TB, cfg sled.Config, n, rounds int, seed uint64) (*sled.DB, int64) {
+	db, err := cfg.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(seed, 1))
+	val := make([]byte, 100)
+	key := func(i int) []byte {
+		var k [8]byte
+		binary.BigEndian.PutUint64(k[:], uint64(i)*0x9E3779B97F4A7C15)
+		return k[:]
+	}
+	cleanEvery := n / 4
+	for i := 0; i < n*(1+rounds); i++ {
+		k := i
+		if i >= n {
+			k = rng.IntN(n)
+		}
+		val[0], val[1] = byte(i), byte(i>>8)
+		if _, err := db.Insert(key(k), val); err != nil {
+			t.Fatal(err)
+		}
+		if i%cleanEvery == cleanEvery-1 {
+			if err := db.Clean(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if err := db.Clean(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db, int64(n * (8 + 100))
+}
+
+// TestSpaceAmplification: after loading keys and overwriting random keys 10
+// times their number, the files take at most 1.5 times the live data in
+// LowSpace; deleting everything returns the size to near zero.
+func TestSpaceAmplification(t *testing.T) {
+	seed := testSeed(t)
+	n := 20000
+	if testing.Short() {
+		n = 5000
+	}
+	cfg := sled.Config{Path: "/db", FS: vfs.NewMem(), SegmentSizeBytes: 256 << 10, CacheCapacityBytes: 4 << 20}
+	db, live := spaceRun(t, cfg, n, 10, seed)
+	defer db.Close()
+	size, err := db.SizeOnDisk()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := db.Stats()
+	t.Logf("live user data %d B, on disk %d B (%.2fx); stats %+v", live, size, float64(size)/float64(live), st)
+	if float64(size) > 1.5*float64(live) {
+		t.Errorf("LowSpace: %d bytes on disk for %d bytes of live data (%.2fx > 1.5x)", size, live, float64(size)/float64(live))
+	}
+	if err := db.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Clear(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if err := db.Clean(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	size, _ = db.SizeOnDisk()
+	t.Logf("after deleting everything: %d bytes on disk", size)
+	if size > 3*int64(cfg.SegmentSizeBytes) {
+		t.Errorf("after deleting everything %d bytes remain on disk (more than 3 segments)", size)
+	}
+}
+
+// TestCompression: compressible values shrink on disk, survive restarts and
+// report their ratio.
+func TestCompression(t *testing.T) {
+	mem := vfs.NewMem()
+	cfg := sled.Config{Path: "/db", FS: mem, Compression: true, CompressionLevel: 3}
+	db, err := cfg.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	val := make([]byte, 1000)
+	for i := range val {
+		val[i] = "abcd"[i%4]
+	}
+	for i := 0; i < 3000; i++ {
+		if _, err := db.Insert([]byte{byte(i >> 8), byte(i)}, val); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := db.Stats()
+	t.Logf("compression ratio %.2f", st.CompressionRatio)
+	if st.CompressionRatio < 3 {
+		t.Errorf("repetitive values compress %.2fx, want >= 3x", st.CompressionRatio)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	plain := vfs.NewMem()
+	db2, _ := sled.Config{Path: "/db", FS: plain}.Open()
+	for i := 0; i < 3000; i++ {
+		db2.Insert([]byte{byte(i >> 8), byte(i)}, val)
+	}
+	db2.Close()
+	db, err = cfg.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for i := 0; i < 3000; i++ {
+		v, err := db.Get([]byte{byte(i >> 8), byte(i)})
+		if err != nil || string(v) != string(val) {
+			t.Fatalf("key %d after restart: %v", i, err)
+		}
+	}
+	logBytes := func(fs *vfs.MemFS) (n int) {
+		for _, f := range listFiles(t, fs, "/db/log") {
+			b, _ := fs.ReadFile(f)
+			n += len(trimZeros(b))
+		}
+		return n
+	}
+	zc, zp := logBytes(mem), logBytes(plain)
+	t.Logf("log bytes: %d compressed, %d plain", zc, zp)
+	if zc*2 > zp {
+		t.Errorf("compressed log holds %d bytes, plain %d: expected at most half", zc, zp)
+	}
+}
+
+func trimZeros(b []byte) []byte {
+	for len(b) > 0 && b[len(b)-1] == 0 {
+		b = b[:len(b)-1]
+	}
+	return b
+}
