@@ -2,3 +2,7 @@ package sled
 
 // Clean runs one log cleaning round now (tests).
 func (db *DB) Clean() error { return db.clean() }
+
+// SetCleaning turns the background log cleaner on or off (benchmarks
+// measure foreground latency with and without it).
+func (db *DB) SetCleaning(on bool) { db.noClean.Store(!on) }

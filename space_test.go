@@ -2,8 +2,12 @@ package sled_test
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
+	"sort"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/sledgo/sled"
 	"github.com/sledgo/sled/vfs"
@@ -156,4 +160,90 @@ func trimZeros(b []byte) []byte {
 		b = b[:len(b)-1]
 	}
 	return b
+}
+
+// BenchmarkModes loads keys and overwrites random keys 10 times their
+// number, in each Mode, and reports the space amplification (files / live
+// user data) and write amplification (engine bytes / user bytes) reached.
+func BenchmarkModes(b *testing.B) {
+	for _, mode := range []sled.Mode{sled.LowSpace, sled.HighThroughput} {
+		b.Run(mode.String(), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				cfg := sled.Config{Path: b.TempDir(), Mode: mode, SegmentSizeBytes: 1 << 20, FlushEvery: -1}
+				db, live := spaceRun(b, cfg, 50000, 10, 1)
+				size, _ := db.SizeOnDisk()
+				st := db.Stats()
+				db.Close()
+				b.ReportMetric(float64(size)/float64(live), "space-amp")
+				b.ReportMetric(st.WriteAmplification, "write-amp")
+			}
+		})
+	}
+}
+
+// BenchmarkOverwriteLatency overwrites random keys of a loaded database
+// with the background cleaner on and off, and reports the p50 and p99
+// latency of a write.
+func BenchmarkOverwriteLatency(b *testing.B) {
+	for _, clean := range []bool{true, false} {
+		b.Run(fmt.Sprintf("cleaning=%v", clean), func(b *testing.B) {
+			db, err := sled.Config{Path: b.TempDir(), SegmentSizeBytes: 1 << 20}.Open()
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			db.SetCleaning(clean)
+			const n = 100000
+			val := make([]byte, 100)
+			for i := 0; i < n; i++ {
+				db.Insert(benchKey(uint64(i)), val)
+			}
+			rng := rand.New(rand.NewPCG(1, 2))
+			lat := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				start := time.Now()
+				if _, err := db.Insert(benchKey(rng.Uint64N(n)), val); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(start))
+			}
+			b.StopTimer()
+			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+			b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "p50-ns")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
+			b.ReportMetric(float64(db.Stats().SegmentsCleaned), "segments-cleaned")
+		})
+	}
+}
+
+// TestIdleUsesNoCPU: once writes stop and the background work they caused
+// is done, an open database consumes (almost) no CPU: no polling loops.
+func TestIdleUsesNoCPU(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for seconds")
+	}
+	db, err := sled.Config{Path: t.TempDir(), SegmentSizeBytes: 1 << 20}.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	val := make([]byte, 100)
+	for i := 0; i < 50000; i++ {
+		db.Insert(benchKey(uint64(i)), val)
+	}
+	db.Flush()
+	time.Sleep(time.Second) // let the cleaner's quiet-time round and the last flush finish
+	cpu := func() time.Duration {
+		var ru syscall.Rusage
+		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	before := cpu()
+	time.Sleep(2 * time.Second)
+	used := cpu() - before
+	t.Logf("CPU used in 2s idle: %v", used)
+	if used > 40*time.Millisecond {
+		t.Errorf("an idle database used %v of CPU in 2s", used)
+	}
 }
