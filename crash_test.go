@@ -498,6 +498,9 @@ func TestCrashChild(t *testing.T) {
 			if db.Flush() == nil {
 				ack("b %d", i)
 			}
+			if i%20 == 0 {
+				ack("c %d", db.Stats().SegmentsCleaned)
+			}
 		}
 	}()
 	wg.Wait()
@@ -518,6 +521,7 @@ func TestCrashSIGKILL(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 5))
 	dir := t.TempDir()
 	maxA, maxB := -1, -1
+	cleaned := 0
 	for round := 0; round < rounds; round++ {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
 		cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
@@ -551,12 +555,18 @@ func TestCrashSIGKILL(t *testing.T) {
 			if w == "b" && n > maxB {
 				maxB = n
 			}
+			if w == "c" {
+				cleaned += n
+			}
 		}
 		cmd.Wait()
 		io.Copy(io.Discard, stdout)
 		checkCrashDir(t, round, dir, maxA, maxB)
 	}
-	t.Logf("%d rounds; acknowledged a-%d, b-%d", rounds, maxA, maxB)
+	t.Logf("%d rounds; acknowledged a-%d, b-%d; the children reported %d segment removals by the cleaner", rounds, maxA, maxB, cleaned)
+	if cleaned == 0 && rounds >= 50 {
+		t.Errorf("log cleaning never ran in the children: the test would not cover crashes while cleaning")
+	}
 }
 
 func checkCrashDir(t *testing.T, round int, dir string, maxA, maxB int) {

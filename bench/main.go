@@ -85,7 +85,8 @@ func main() {
 	skipDurable := flag.Bool("skip-durable", false, "skip the durable-writes runs")
 	skipYCSB := flag.Bool("skip-ycsb", false, "skip load and YCSB")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of one engine's load+YCSB run (the first data set) to this file")
-	profEngine := flag.String("profile-engine", "sled", "the engine -cpuprofile covers")
+	profEngine := flag.String("profile-engine", "sled", "the engine -cpuprofile and -durable-cpuprofile cover")
+	durProfile := flag.String("durable-cpuprofile", "", "write a CPU profile of one engine's durable-writes runs (the first value size) to this file")
 	flag.Parse()
 
 	var p Plan
@@ -145,11 +146,17 @@ func main() {
 			for _, name := range p.Engines {
 				spec, _ := engineByName(name)
 				dr.Runs[name] = map[int]*Result{}
+				stop := func() {}
+				if *durProfile != "" && name == *profEngine {
+					stop = startProfile(*durProfile)
+					*durProfile = ""
+				}
 				for _, c := range p.Clients {
 					r := runDurable(spec, p, vs, c)
 					dr.Runs[name][c] = r
 					log.Printf("durable v=%d %s clients=%d: %.0f ops/s p50=%v p99=%v err=%v", vs, name, c, r.Throughput(), r.Hist.quantile(.5), r.Hist.quantile(.99), r.Err)
 				}
+				stop()
 			}
 		}
 	}
@@ -168,10 +175,22 @@ type EngineRun struct {
 	Workloads     map[string]*Result
 	SizeAfterLoad int64
 	SizeAtClose   int64
-	LiveLogical   int64 // logical bytes of the live data at close
-	TotalLogical  int64 // logical bytes written over the run
-	TotalDisk     int64 // write_bytes from open to close
+	LiveLogical   int64  // logical bytes of the live data at close
+	TotalLogical  int64  // logical bytes written over the run
+	TotalDisk     int64  // write_bytes from open to close
+	Stats         string // the engine's own counters before Close, when it has any
 	Err           error
+}
+
+func startProfile(path string) (stop func()) {
+	f, err := os.Create(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		log.Fatal(err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }
 
 func freshDir(name string) (string, error) {
@@ -193,14 +212,7 @@ func runEngine(spec engineSpec, p Plan, vs int, ds Dataset, profile string) (run
 	}
 	defer os.RemoveAll(dir)
 	if profile != "" {
-		f, err := os.Create(profile)
-		if err != nil {
-			log.Fatal(err)
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			log.Fatal(err)
-		}
-		defer func() { pprof.StopCPUProfile(); f.Close() }()
+		defer startProfile(profile)()
 	}
 	w0 := diskWriteBytes()
 	e, err := spec.open(Options{Dir: dir, CacheBytes: ds.CacheBytes, Clients: p.Threads})
@@ -235,6 +247,9 @@ func runEngine(spec engineSpec, p Plan, vs int, ds Dataset, profile string) (run
 			run.Err = fmt.Errorf("workload %s: %w", w.Name, r.Err)
 			return run
 		}
+	}
+	if s, ok := e.(interface{ Stats() string }); ok {
+		run.Stats = s.Stats()
 	}
 	closed = true
 	if run.Err = e.Close(); run.Err != nil {
@@ -272,6 +287,9 @@ func logRun(name string, r *EngineRun) {
 		if x := r.Workloads[w.Name]; x != nil {
 			log.Printf("  %s %s: %.0f ops/s p50=%v p99=%v notfound=%d", name, w.Name, x.Throughput(), x.Hist.quantile(.5), x.Hist.quantile(.99), x.NotFound)
 		}
+	}
+	if r.Stats != "" {
+		log.Printf("  %s stats: %s", name, r.Stats)
 	}
 	if r.Err != nil {
 		log.Printf("  %s ERROR: %v", name, r.Err)

@@ -192,6 +192,11 @@ func (r *Report) write(dir string) (string, error) {
 			}
 			return 0, false
 		}, fmtX)
+		for _, e := range p.Engines {
+			if run := c.Runs[e]; run != nil && run.Stats != "" {
+				fmt.Fprintf(&b, "%s's counters at the end of the run: %s.\n\n", e, run.Stats)
+			}
+		}
 		var errs []string
 		for _, e := range p.Engines {
 			if run := c.Runs[e]; run != nil && run.Err != nil {
