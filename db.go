@@ -59,9 +59,10 @@ type DB struct {
 	poisoned  atomic.Pointer[error]
 	recovered bool
 
-	ids    atomic.Uint64 // next id to hand out
-	idHigh atomic.Uint64 // ids below this are durably reserved
-	idMu   sync.Mutex    // serializes reservations
+	ids       atomic.Uint64 // next id to hand out
+	idHigh    atomic.Uint64 // ids below this are durably reserved
+	idPending atomic.Uint64 // a reservation logged, maybe not yet durable
+	idMu      sync.Mutex    // serializes reservations
 
 	mu struct {
 		sync.Mutex
@@ -364,12 +365,19 @@ func (db *DB) OpenTree(name string) (*Tree, error) {
 		return nil, fmt.Errorf("%w: tree name of %d bytes (limit %d)", ErrKeyTooLarge, len(name), MaxTreeNameBytes)
 	}
 	db.mu.Lock()
+	t, ok := db.mu.trees[name]
+	db.mu.Unlock()
+	if ok {
+		return t, nil
+	}
+	// Lock order: the gate, then mu (as snapshot does).
+	c := db.gate.enterWrite()
+	defer db.gate.exitWrite(c)
+	db.mu.Lock()
 	defer db.mu.Unlock()
 	if t, ok := db.mu.trees[name]; ok {
 		return t, nil
 	}
-	c := db.gate.enterWrite()
-	defer db.gate.exitWrite(c)
 	return db.createTree(name)
 }
 
@@ -382,6 +390,9 @@ func (db *DB) DropTree(name string) error {
 	if name == DefaultTreeName {
 		return ErrDefaultTree
 	}
+	// Lock order: the gate, then mu (as snapshot does).
+	c := db.gate.enterWrite()
+	defer db.gate.exitWrite(c)
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	t, ok := db.mu.trees[name]
@@ -389,11 +400,12 @@ func (db *DB) DropTree(name string) error {
 		return fmt.Errorf("%w: %q", ErrTreeNotFound, name)
 	}
 	t.dropped.Store(true)
-	c := db.gate.enterWrite()
-	ids := t.t.Take()
-	err := db.pc.FreePages(ids, codec.Section{Kind: codec.SecTreeDrop, Name: name})
-	db.gate.exitWrite(c)
+	ids, err := t.t.Take()
+	if err == nil {
+		err = db.pc.FreePages(ids, codec.Section{Kind: codec.SecTreeDrop, Name: name})
+	}
 	if err != nil {
+		db.poison(err) // the tree is half taken in memory
 		return err
 	}
 	delete(db.mu.trees, name)
@@ -536,7 +548,7 @@ func (db *DB) snapshot() error {
 		snap.Trees = append(snap.Trees, codec.TreeEntry{Name: name, Root: t.t.Root(), CreatedLSN: uint64(db.mu.created[name])})
 	}
 	db.mu.Unlock()
-	snap.IDHigh = db.idHigh.Load()
+	snap.IDHigh = max(db.idHigh.Load(), db.idPending.Load())
 	tail := db.log.Tail()
 	db.gate.exitWrite(c)
 	// Every record the scan saw is below tail; wait for the reservations
@@ -608,6 +620,9 @@ func (db *DB) reserveIDs() error {
 		return nil
 	}
 	high := db.idHigh.Load() + idBlock
+	// A snapshot taken while the reservation's record is in flight must
+	// record the new high-water: its replay would start past the record.
+	db.idPending.Store(high)
 	c := db.gate.enterWrite()
 	_, err := db.pc.LogMeta(codec.Section{Kind: codec.SecIDReserve, Value: high})
 	db.gate.exitWrite(c)

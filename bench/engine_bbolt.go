@@ -58,8 +58,14 @@ func (e *bboltEngine) Put(key, val []byte) error {
 	return e.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(boltBucket).Put(key, val) })
 }
 
+// PutDurable: opened for durable writes (NoSync false), every commit of
+// the batch fsyncs; otherwise (only the adapter tests do that) Batch then Sync.
 func (e *bboltEngine) PutDurable(key, val []byte) error {
-	return e.db.Batch(func(tx *bolt.Tx) error { return tx.Bucket(boltBucket).Put(key, val) })
+	err := e.db.Batch(func(tx *bolt.Tx) error { return tx.Bucket(boltBucket).Put(key, val) })
+	if err != nil || e.durable {
+		return err
+	}
+	return e.db.Sync()
 }
 
 func (e *bboltEngine) Delete(key []byte) error {

@@ -121,6 +121,26 @@ func TestAdapters(t *testing.T) {
 			if err := e.Close(); err != nil {
 				t.Fatal(err)
 			}
+			// Reopen (durable this time): everything written is still there.
+			e, err = spec.open(Options{Dir: dir, CacheBytes: 8 << 20, Durable: true, Clients: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			for i := 0; i < 300; i++ {
+				k := keyName(nil, int64(i))
+				got, ok, err := e.Get(k)
+				want, wok := model[string(k)]
+				if err != nil || ok != wok || !bytes.Equal(got, want) {
+					t.Fatalf("after reopen, Get(%s) = %q,%v,%v; want %q,%v", k, got, ok, err, want, wok)
+				}
+			}
+			if err := e.PutDurable([]byte("k"), []byte("v")); err != nil {
+				t.Fatal(err)
+			}
+			if v, ok, err := e.Get([]byte("k")); err != nil || !ok || string(v) != "v" {
+				t.Fatalf("Get after PutDurable = %q, %v, %v", v, ok, err)
+			}
 		})
 	}
 }

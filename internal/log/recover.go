@@ -56,7 +56,37 @@ func (l *Log) recover(from LSN, replay func(LSN, Kind, []byte) error) (LSN, erro
 	if err := l.cleanTail(end, &st, buf); err != nil {
 		return 0, err
 	}
+	if err := l.syncRecovered(from, end, &st); err != nil {
+		return 0, err
+	}
 	return end, nil
+}
+
+// syncRecovered syncs every segment that holds replayed records: a process
+// that was killed may have left them written but not synced (the OS still
+// has them), and Open reports all of them as durable (L6, L7).
+func (l *Log) syncRecovered(from, end LSN, st *dirState) error {
+	if end == from {
+		return nil
+	}
+	last := uint64((end - 1) / l.segSize)
+	for seg := uint64(from / l.segSize); seg <= last; seg++ {
+		if !st.segs[seg] {
+			continue
+		}
+		f := l.files.m[seg]
+		if f == nil {
+			var err error
+			if f, err = l.fs.OpenReadWrite(l.path(segName(seg))); err != nil {
+				return fmt.Errorf("log: open %s: %w", segName(seg), err)
+			}
+			defer f.Close() // synced below; only the sync matters
+		}
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("log: sync %s: %w", segName(seg), err)
+		}
+	}
+	return nil
 }
 
 // readSegment reads the file of seg into buf (len segSize); a missing part

@@ -38,6 +38,11 @@
 //	    CAS order, and replay rebuilds every page exactly.
 //	P9. Replay is idempotent: a record at LSN x changes a page only when the
 //	    page's state does not already reflect x or later.
+//	P10. Every in-memory effect of a record (a published page, a freed page)
+//	    is visible before the record's reservation completes, and undone
+//	    before it aborts. A snapshot takes its replay start below every
+//	    incomplete reservation, so it sees the effects of every record below
+//	    its start and replay covers the rest.
 //
 // Page id allocation and reclamation happen only on structure changes
 // (splits, merges, drops), never on plain reads or writes.

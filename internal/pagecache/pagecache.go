@@ -54,6 +54,7 @@ type Page struct {
 	Frags int
 
 	freed   bool    // a tombstone: the page is free
+	taken   bool    // freed in memory by Take; its free is not logged yet
 	freeLSN log.LSN // where the free was logged
 }
 
@@ -432,17 +433,34 @@ func (c *Cache) Update(id node.PageID, old *Page, n *node.Node, d node.Delta, ex
 	// P1: install only over the exact state the caller derived n from.
 	if !s.p.CompareAndSwap(old, p) {
 		if res != nil {
+			// P10: undo the record's effects before it is settled.
+			for _, e := range extra {
+				if e.alloc != 0 {
+					as := c.slot(e.alloc, false)
+					as.p.Store(&Page{Node: as.p.Load().Node})
+				}
+			}
 			res.Abort()
 			c.canceled.Add(int64(len(rec.body)))
 			c.putBuf(rec.raw)
 		}
 		return nil, false, nil
 	}
+	// P10: the pages this record frees read as freed before it completes.
+	var freed []node.PageID
+	for _, e := range extra {
+		if e.free != 0 && c.tombstone(e.free, p.lastLoc()) {
+			freed = append(freed, e.free)
+		}
+	}
 	if res != nil {
 		res.Complete(rec.kind, rec.body)
 		c.logged.Add(int64(len(rec.body)))
 		c.raw.Add(int64(len(rec.raw)))
 		c.putBuf(rec.raw)
+	}
+	for _, id := range freed {
+		c.retire(id)
 	}
 	s.ref.Store(1)
 	c.updates.Add(1)
@@ -453,9 +471,7 @@ func (c *Cache) Update(id node.PageID, old *Page, n *node.Node, d node.Delta, ex
 	}
 	c.addMem(int64(n.MemBytes() - old.Node.MemBytes()))
 	for _, e := range extra {
-		if e.free != 0 {
-			c.retireFreed(e.free, p.lastLoc())
-		} else {
+		if e.alloc != 0 {
 			c.images.Add(1)
 		}
 	}
@@ -518,22 +534,23 @@ func (c *Cache) Decode(kind log.Kind, body []byte) ([]byte, error) {
 	return nil, fmt.Errorf("%w: log record of unknown kind %d", codec.ErrCorrupt, kind)
 }
 
-// retireFreed tombstones a page freed by a logged record at lsn.
-func (c *Cache) retireFreed(id node.PageID, lsn log.LSN) {
+// tombstone marks page id freed by the record at lsn and reports whether it
+// was allocated (the caller then retires the id once the record is settled).
+func (c *Cache) tombstone(id node.PageID, lsn log.LSN) bool {
 	s := c.slot(id, false)
 	if s == nil {
-		return
+		return false
 	}
 	old := s.p.Swap(&Page{freed: true, freeLSN: lsn}) // P5
-	if old == nil || old.freed {
-		return // never allocated, or already freed: do not hand it out twice
+	if old == nil || (old.freed && !old.taken) {
+		return false // never allocated, or already freed: do not hand it out twice
 	}
 	if old.Node != nil {
 		c.addMem(-int64(old.Node.MemBytes()))
 	}
 	c.allocated.Add(-1)
 	c.freed.Add(1)
-	c.retire(id)
+	return true
 }
 
 // Free frees page id without logging (memory-only tables, or pages never
@@ -563,7 +580,9 @@ func (c *Cache) Free(id node.PageID) *Page {
 
 // Take swaps page id's state for a tombstone and returns the last state,
 // made resident first (so its links can be followed). Later Updates from
-// any earlier state fail. The caller frees taken pages with FreePages.
+// any earlier state fail. Until FreePages logs the free, a snapshot still
+// reports the page with its locations (it is still on disk). The caller
+// frees taken pages with FreePages.
 func (c *Cache) Take(id node.PageID) (*Page, error) {
 	s := c.slot(id, false)
 	if s == nil {
@@ -577,7 +596,7 @@ func (c *Cache) Take(id node.PageID) (*Page, error) {
 		if err != nil {
 			return nil, err
 		}
-		if s.p.CompareAndSwap(p, &Page{freed: true}) {
+		if s.p.CompareAndSwap(p, &Page{freed: true, taken: true, Locs: p.Locs}) {
 			c.addMem(-int64(p.Node.MemBytes()))
 			return p, nil
 		}
@@ -588,24 +607,32 @@ func (c *Cache) Take(id node.PageID) (*Page, error) {
 // sections (one atomic record), and retires their ids.
 func (c *Cache) FreePages(ids []node.PageID, meta ...codec.Section) error {
 	var lsn log.LSN
+	var res *log.Reservation
+	var rec *record
 	if c.log != nil {
 		secs := append([]codec.Section{}, meta...)
 		for _, id := range ids {
 			secs = append(secs, codec.Section{Kind: codec.SecFree, Page: id})
 		}
-		rec := c.encode(secs)
+		rec = c.encode(secs)
 		var err error
-		lsn, err = c.log.Append(rec.kind, rec.body)
-		c.putBuf(rec.raw)
-		if err != nil {
+		if res, err = c.log.Reserve(len(rec.body)); err != nil {
+			c.putBuf(rec.raw)
 			return err
 		}
+		lsn = res.LSN()
 	}
+	freed := ids[:0:0]
 	for _, id := range ids {
-		s := c.slot(id, false)
-		s.p.Store(&Page{freed: true, freeLSN: lsn})
-		c.allocated.Add(-1)
-		c.freed.Add(1)
+		if c.tombstone(id, lsn) { // P10: before the record completes
+			freed = append(freed, id)
+		}
+	}
+	if res != nil {
+		res.Complete(rec.kind, rec.body)
+		c.putBuf(rec.raw)
+	}
+	for _, id := range freed {
 		c.retire(id)
 	}
 	return nil
@@ -620,19 +647,22 @@ func (c *Cache) CreatePage(n *node.Node, meta func(id node.PageID) []codec.Secti
 		return 0, err
 	}
 	p := &Page{Node: n}
-	if c.log != nil {
+	if c.log == nil {
+		c.slot(id, true).p.Store(p)
+	} else {
 		secs := append([]codec.Section{{Kind: codec.SecImage, Page: id, Node: n}}, meta(id)...)
 		rec := c.encode(secs)
-		lsn, err := c.log.Append(rec.kind, rec.body)
-		size := rec.share(secs[0])
-		c.putBuf(rec.raw)
+		res, err := c.log.Reserve(len(rec.body))
 		if err != nil {
+			c.putBuf(rec.raw)
 			c.Release(id)
 			return 0, err
 		}
-		p.Locs = []Loc{{LSN: lsn, Size: size}}
+		p.Locs = []Loc{{LSN: res.LSN(), Size: rec.share(secs[0])}}
+		c.slot(id, true).p.Store(p) // P10: visible before the record completes
+		res.Complete(rec.kind, rec.body)
+		c.putBuf(rec.raw)
 	}
-	c.slot(id, true).p.Store(p)
 	c.images.Add(1)
 	c.addMem(int64(n.MemBytes()))
 	return id, nil

@@ -105,6 +105,8 @@ func (c *Cache) SnapshotPages(page func(id node.PageID, locs []Loc), free func(i
 			// reserved but not yet published, or never used: free at the
 			// snapshot's view (its first record, if any, comes later)
 			free(id, 0)
+		case p.taken:
+			page(id, p.Locs) // still on disk until its free is logged
 		case p.freed:
 			free(id, p.freeLSN)
 		case len(p.Locs) > 0:

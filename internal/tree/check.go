@@ -170,7 +170,7 @@ func checkNode(id node.PageID, n *node.Node) error {
 // final state is what the walk follows, so a racing writer either lands
 // before the take (and its new pages are found) or loses its CAS. Later
 // operations fail with ErrDropped.
-func (t *Tree) Take() []node.PageID {
+func (t *Tree) Take() ([]node.PageID, error) {
 	seen := map[node.PageID]bool{}
 	queue := []node.PageID{t.root}
 	var taken []node.PageID
@@ -182,7 +182,10 @@ func (t *Tree) Take() []node.PageID {
 		}
 		seen[id] = true
 		p, err := t.pc.Take(id)
-		if err != nil || p == nil {
+		if err != nil {
+			return taken, err
+		}
+		if p == nil {
 			continue
 		}
 		taken = append(taken, id)
@@ -191,5 +194,5 @@ func (t *Tree) Take() []node.PageID {
 		}
 		queue = append(queue, p.Node.Kids...)
 	}
-	return taken
+	return taken, nil
 }
