@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -86,7 +87,7 @@ func main() {
 	skipYCSB := flag.Bool("skip-ycsb", false, "skip load and YCSB")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of one engine's load+YCSB run (the first data set) to this file")
 	profEngine := flag.String("profile-engine", "sled", "the engine -cpuprofile and -durable-cpuprofile cover")
-	durProfile := flag.String("durable-cpuprofile", "", "write a CPU profile of one engine's durable-writes runs (the first value size) to this file")
+	durProfile := flag.String("durable-cpuprofile", "", "write CPU profiles of one engine's durable-writes runs (the first value size) to this file, with .c<clients> before the extension")
 	flag.Parse()
 
 	var p Plan
@@ -143,21 +144,26 @@ func main() {
 		for _, vs := range p.DurableVals {
 			dr := &DurableResult{ValueSize: vs, Runs: map[string]map[int]*Result{}}
 			rep.Durable = append(rep.Durable, dr)
+			// Client-count major: the engines of one column run next to each
+			// other in time, so that fsync latency drifting on a shared
+			// machine hits them alike.
 			for _, name := range p.Engines {
-				spec, _ := engineByName(name)
 				dr.Runs[name] = map[int]*Result{}
-				stop := func() {}
-				if *durProfile != "" && name == *profEngine {
-					stop = startProfile(*durProfile)
-					*durProfile = ""
-				}
-				for _, c := range p.Clients {
+			}
+			for _, c := range p.Clients {
+				for _, name := range p.Engines {
+					spec, _ := engineByName(name)
+					stop := func() {}
+					if *durProfile != "" && name == *profEngine {
+						stop = startProfile(profileName(*durProfile, c))
+					}
 					r := runDurable(spec, p, vs, c)
+					stop()
 					dr.Runs[name][c] = r
 					log.Printf("durable v=%d %s clients=%d: %.0f ops/s p50=%v p99=%v err=%v", vs, name, c, r.Throughput(), r.Hist.quantile(.5), r.Hist.quantile(.99), r.Err)
 				}
-				stop()
 			}
+			*durProfile = ""
 		}
 	}
 	rep.Finished = time.Now()
@@ -180,6 +186,12 @@ type EngineRun struct {
 	TotalDisk     int64  // write_bytes from open to close
 	Stats         string // the engine's own counters before Close, when it has any
 	Err           error
+}
+
+// profileName: durable.pprof -> durable.c8.pprof for 8 clients.
+func profileName(path string, clients int) string {
+	ext := filepath.Ext(path)
+	return strings.TrimSuffix(path, ext) + ".c" + strconv.Itoa(clients) + ext
 }
 
 func startProfile(path string) (stop func()) {

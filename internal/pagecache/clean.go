@@ -17,36 +17,24 @@ import (
 // fragments that allocated pages still name.
 func (c *Cache) LiveBySegment(segSize log.LSN) map[uint64]int64 {
 	live := map[uint64]int64{}
-	hi := c.next.Load()
-	for id := node.PageID(1); uint64(id) <= hi; id++ {
-		s := c.slot(id, false)
-		if s == nil {
-			continue
+	c.each(func(_ node.PageID, _ *slot, p *Page) {
+		if p != nil && !p.freed {
+			for _, l := range p.Locs {
+				live[uint64(l.LSN/segSize)] += int64(l.Size)
+			}
 		}
-		p := s.p.Load()
-		if p == nil || p.freed {
-			continue
-		}
-		for _, l := range p.Locs {
-			live[uint64(l.LSN/segSize)] += int64(l.Size)
-		}
-	}
+	})
 	return live
 }
 
 // PagesIn returns the pages that have a fragment in one of the segments.
 func (c *Cache) PagesIn(segSize log.LSN, segs map[uint64]bool) []node.PageID {
 	var ids []node.PageID
-	hi := c.next.Load()
-	for id := node.PageID(1); uint64(id) <= hi; id++ {
-		s := c.slot(id, false)
-		if s == nil {
-			continue
-		}
-		if p := s.p.Load(); p != nil && !p.freed && p.inSegments(segSize, segs) {
+	c.each(func(id node.PageID, _ *slot, p *Page) {
+		if p != nil && !p.freed && p.inSegments(segSize, segs) {
 			ids = append(ids, id)
 		}
-	}
+	})
 	return ids
 }
 

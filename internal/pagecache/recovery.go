@@ -70,13 +70,7 @@ func (c *Cache) Replay(lsn log.LSN, size uint32, sec codec.Section) error {
 
 // FinishRecovery counts allocated pages and makes free ids reusable.
 func (c *Cache) FinishRecovery() {
-	hi := c.next.Load()
-	for id := node.PageID(1); uint64(id) <= hi; id++ {
-		s := c.slot(id, false)
-		if s == nil {
-			continue
-		}
-		p := s.p.Load()
+	c.each(func(id node.PageID, s *slot, p *Page) {
 		switch {
 		case p == nil || p.freed:
 			if p == nil {
@@ -86,6 +80,20 @@ func (c *Cache) FinishRecovery() {
 		default:
 			c.allocated.Add(1)
 		}
+	})
+}
+
+// each calls fn with every page id up to the highest allocated, its slot
+// and its current state (nil when never set); ids without a chunk are
+// skipped.
+func (c *Cache) each(fn func(id node.PageID, s *slot, p *Page)) { c.eachUpTo(fn, c.next.Load()) }
+
+// eachUpTo is each for the ids up to hi.
+func (c *Cache) eachUpTo(fn func(id node.PageID, s *slot, p *Page), hi uint64) {
+	for id := node.PageID(1); uint64(id) <= hi; id++ {
+		if s := c.slot(id, false); s != nil {
+			fn(id, s, s.p.Load())
+		}
 	}
 }
 
@@ -94,12 +102,7 @@ func (c *Cache) FinishRecovery() {
 // are durable before it relies on the snapshot.
 func (c *Cache) SnapshotPages(page func(id node.PageID, locs []Loc), free func(id node.PageID, lsn log.LSN)) uint64 {
 	hi := c.next.Load()
-	for id := node.PageID(1); uint64(id) <= hi; id++ {
-		s := c.slot(id, false)
-		if s == nil {
-			continue
-		}
-		p := s.p.Load()
+	c.eachUpTo(func(id node.PageID, _ *slot, p *Page) {
 		switch {
 		case p == nil:
 			// reserved but not yet published, or never used: free at the
@@ -114,7 +117,7 @@ func (c *Cache) SnapshotPages(page func(id node.PageID, locs []Loc), free func(i
 		default:
 			free(id, 0) // initialized in memory, not logged yet
 		}
-	}
+	}, hi)
 	return hi
 }
 
