@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/sledgo/sled/vfs"
 )
@@ -24,6 +25,16 @@ func TestReopenAfterProcessCrashThenPowerLoss(t *testing.T) {
 	for i := 0; i < 300; i++ {
 		if _, err := a.Insert([]byte(fmt.Sprintf("k%04d", i)), bytes.Repeat([]byte{'v'}, 300)); err != nil {
 			t.Fatal(err)
+		}
+	}
+	// A's I/O goroutine still writes the buffers that are ready; a killed
+	// process would not write after B opens, so wait until it is done.
+	for w := a.log.Written(); ; {
+		time.Sleep(20 * time.Millisecond)
+		if now := a.log.Written(); now == w {
+			break
+		} else {
+			w = now
 		}
 	}
 	t.Logf("A: written %d stable %d", a.log.Written(), a.log.Stable())

@@ -7,15 +7,28 @@ package pagecache
 // leaves pages at 0 or 1 while pages read again climb to 2: scans evict
 // themselves first (scan resistance).
 //
+// The sweep is sharded: page ids are split into evictShards classes (id mod
+// evictShards), each with its own hand, and concurrent evictors (the
+// background evictor and writers that help when far over the capacity)
+// start on different shards, so they neither contend on one hand nor evict
+// the same pages.
+//
 // A page is evictable only when every fragment of it is written to the log
 // file (so a page-in can read it back) and it is not a structure change in
 // progress (Frozen or marked nodes stay resident; they are few and short
 // lived). Evicting is one CAS to a state without the node (P6), so a racing
 // writer simply reloads.
 
-import "github.com/sledgo/sled/internal/node"
+import (
+	"math/rand/v2"
 
-const evictBatch = 256
+	"github.com/sledgo/sled/internal/node"
+)
+
+const (
+	evictBatch  = 256
+	evictShards = 16
+)
 
 func (c *Cache) evictor() {
 	defer c.done.Done()
@@ -39,25 +52,32 @@ func (c *Cache) evictor() {
 }
 
 // sweptAll reports whether a sweep found nothing to evict in a full turn;
-// it is approximated by the hand having passed the highest id.
+// it is approximated by shard 0's hand having passed the highest id.
 func (c *Cache) sweptAll() bool {
-	return c.hand.Load()%(c.next.Load()+1) < evictBatch
+	return c.hands[0].n.Load()*evictShards%(c.next.Load()+1) < evictBatch
 }
 
-// evictSome advances the CLOCK hand over up to n pages and returns how many
-// it evicted.
+// evictSome advances the CLOCK hand of one shard over up to n pages and
+// returns how many it evicted.
 func (c *Cache) evictSome(n int) int {
 	if c.log == nil {
 		return 0
 	}
 	written := c.log.Written()
 	evicted := 0
+	shard := rand.Uint64N(evictShards)
+	hand := &c.hands[shard].n
 	for i := 0; i < n; i++ {
 		hi := c.next.Load()
-		if hi == 0 {
-			return evicted
+		if hi < evictShards {
+			hi = evictShards
 		}
-		id := node.PageID(c.hand.Add(1)%hi + 1)
+		// The shard's ids are shard, shard+evictShards, ... below hi.
+		perShard := hi/evictShards + 1
+		id := node.PageID((hand.Add(1)%perShard)*evictShards + shard)
+		if id == 0 || uint64(id) > c.next.Load() {
+			continue
+		}
 		s := c.slot(id, false)
 		if s == nil {
 			continue

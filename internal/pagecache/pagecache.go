@@ -122,9 +122,14 @@ type Cache struct {
 	evict     chan struct{} // wakes the evictor
 	stop      chan struct{}
 	done      sync.WaitGroup
-	hand      atomic.Uint64 // CLOCK hand
+	hands     [evictShards]paddedHand // CLOCK hands, one per shard of ids
 	closeOnce sync.Once
 	bufs      sync.Pool
+}
+
+type paddedHand struct {
+	n atomic.Uint64
+	_ [56]byte
 }
 
 type idNode struct {
