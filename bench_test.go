@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -158,4 +159,14 @@ func BenchmarkDurableInsert(b *testing.B) {
 			b.ReportMetric(float64(db.Stats().LogSyncs-syncs)/float64(b.N), "fsyncs/op")
 		})
 	}
+}
+
+// TestMain closes the database shared by the benchmarks, so that its
+// temporary directory is removed.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchDB.db != nil {
+		benchDB.db.Close()
+	}
+	os.Exit(code)
 }
