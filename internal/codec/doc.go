@@ -71,7 +71,7 @@
 // The page table as of a log position, one file, written streaming and read
 // at Open. All integers are uvarints except the checksum.
 //
-//	file:     "SLEDSNAP" (8 bytes) | version (= 1) | lsn | next page | id high |
+//	file:     "SLEDSNAP" (8 bytes) | version (= 2) | lsn | next page | id high |
 //	          tree count | tree × count |
 //	          page count | page × count |
 //	          free count | free × count |

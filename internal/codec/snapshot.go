@@ -14,7 +14,7 @@ import (
 const SnapshotMagic = "SLEDSNAP"
 
 // SnapshotVersion is the snapshot version this package writes and reads.
-const SnapshotVersion = 1
+const SnapshotVersion = 2 // 2: page locations carry their sizes
 
 // MaxPageLocs is the most log positions a snapshot keeps for one page: its
 // last image and the deltas logged after it.

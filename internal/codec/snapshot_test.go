@@ -141,7 +141,7 @@ func withCRC(b []byte) []byte {
 }
 
 func snapHeader(nextPage uint64) []byte {
-	b := append([]byte(SnapshotMagic), 1, 0)
+	b := append([]byte(SnapshotMagic), SnapshotVersion, 0)
 	return binary.AppendUvarint(b, nextPage) // then IDHigh and the lists
 }
 
@@ -149,7 +149,7 @@ func TestReadSnapshotRejects(t *testing.T) {
 	cases := map[string][]byte{
 		"empty":            {},
 		"bad magic":        withCRC(append([]byte("SLEDSNAQ"), 1, 0, 0, 0, 0, 0, 0)),
-		"version 2":        withCRC(append([]byte(SnapshotMagic), 2, 0, 0, 0, 0, 0, 0)),
+		"version 1":        withCRC(append([]byte(SnapshotMagic), 1, 0, 0, 0, 0, 0, 0)),
 		"huge page count":  withCRC(append(snapHeader(9), 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f)),
 		"huge tree name":   withCRC(append(snapHeader(9), 0, 1, 0xff, 0xff, 0xff, 0xff, 0x0f, 1, 0)),
 		"page 0":           withCRC(append(snapHeader(9), 0, 0, 1, 0, 1, 5, 0)),
@@ -159,7 +159,7 @@ func TestReadSnapshotRejects(t *testing.T) {
 		"root 0":           withCRC(append(snapHeader(9), 0, 1, 1, 't', 0, 0, 0, 0)),
 		"duplicate tree":   withCRC(append(snapHeader(9), 0, 2, 1, 't', 1, 0, 1, 't', 2, 0, 0, 0)),
 		"free page 0":      withCRC(append(snapHeader(9), 0, 0, 0, 1, 0, 0)),
-		"non-minimal lsn":  withCRC(append([]byte(SnapshotMagic), 1, 0x80, 0x00, 0, 0, 0, 0, 0)),
+		"non-minimal lsn":  withCRC(append([]byte(SnapshotMagic), SnapshotVersion, 0x80, 0x00, 0, 0, 0, 0, 0)),
 		"bad checksum":     append(append(snapHeader(9), 0, 0, 0, 0), 1, 2, 3, 4),
 	}
 	cases["tree name 2^50"] = withCRC(binary.AppendUvarint(append(snapHeader(9), 0, 1), 1<<50))
