@@ -12,7 +12,21 @@
 // Inside, a tree is a lock-free B-link tree (internal/tree) over a page table
 // (internal/pagecache): every node is an immutable snapshot replaced by one
 // compare-and-swap, so a read is a few atomic loads and binary searches and
-// never waits for a writer.
+// never waits for a writer. Each change appends only its small fragment (a
+// delta, or a full image every few changes) to a lock-free log
+// (internal/log) of segment files; nodes not in the cache are rebuilt from
+// their fragments. Open reads a snapshot of page locations and replays the
+// log after it; a background cleaner rewrites the live pages of mostly-dead
+// segments and removes them.
+//
+// # Durability
+//
+// Flush makes every write that returned before it durable; concurrent
+// Flushes share one fsync. Without Flush, writes become durable within
+// Config.FlushEvery. After a crash the database holds a prefix of the
+// completed writes, batches whole. Checksums detect torn or corrupt data,
+// which is never returned: such errors match ErrCorruption. After a failed
+// write or fsync the database refuses further writes.
 //
 // # Caveats
 //
@@ -27,4 +41,8 @@
 //   - A subscriber that stops reading stalls writers under its prefix once its
 //     buffer is full (events are never dropped); see Subscriber.
 //   - Len, Clear, Checksum and Export are not atomic while writes run.
+//   - ApplyBatch (and PopMin/PopMax when the edge leaf is empty) briefly
+//     excludes the other writers of the database; readers never wait for
+//     writers, only for a batch being applied.
+//   - Stats walks the page table: call it for monitoring, not per operation.
 package sled
