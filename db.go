@@ -174,7 +174,12 @@ func (db *DB) recover() error {
 	existing := false
 	for _, n := range names {
 		switch {
-		case strings.HasPrefix(n, snapPrefix) && !strings.HasSuffix(n, ".tmp"):
+		case strings.HasPrefix(n, snapPrefix) && strings.HasSuffix(n, ".tmp"):
+			// A snapshot being written when the process stopped.
+			if err := db.fs.Remove(db.fs.PathJoin(db.dir, n)); err != nil {
+				return fmt.Errorf("sled: removing %s: %w", n, err)
+			}
+		case strings.HasPrefix(n, snapPrefix):
 			snaps = append(snaps, n)
 			existing = true
 		case n == logDirName:

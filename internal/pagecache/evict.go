@@ -2,10 +2,11 @@ package pagecache
 
 // Eviction keeps the memory of resident nodes under the capacity with a
 // CLOCK sweep over page ids. A Load of a resident page raises its reference
-// count (to at most 2), a page-in starts it at 0 and a write at 1; the hand
+// count (to at most 2), a page-in or a write sets it to 1; the hand
 // decrements counts and evicts pages found at 0. A one-time scan therefore
-// leaves pages at 0 or 1 while pages read again climb to 2: scans evict
-// themselves first (scan resistance).
+// leaves pages at 1 while pages read again climb to 2: scans evict
+// themselves first (scan resistance), yet a page just read in survives until
+// the hand passes it once, so its reader can use it.
 //
 // The sweep is sharded: page ids are split into evictShards classes (id mod
 // evictShards), each with its own hand, and concurrent evictors (the

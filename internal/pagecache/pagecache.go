@@ -239,7 +239,9 @@ func (c *Cache) Load(id node.PageID) (*Page, error) {
 		// P6: a page-in installs the node its fragments describe, only
 		// over the exact non-resident state it read them from.
 		if s.p.CompareAndSwap(p, np) {
-			s.ref.Store(0)
+			// One sweep of grace, so the caller can use the page before the
+			// hand comes back; a page read once stays below re-read pages.
+			s.ref.Store(1)
 			c.addMem(int64(n.MemBytes()))
 			return np, nil
 		}
