@@ -72,12 +72,40 @@ func normMark(m []bool) []bool {
 func (n *Node) recount() {
 	b := nodeOverheadBytes + len(n.Lo) + len(n.Hi)
 	for _, k := range n.Keys {
-		b += len(k) + entryOverheadBytes
+		b += allocBytes(len(k)) + entryOverheadBytes
 	}
 	for _, v := range n.Vals {
-		b += len(v)
+		b += allocBytes(len(v))
 	}
 	n.bytes = b
+}
+
+// sizeClasses are the Go allocator's small object sizes (runtime/sizeclasses.go).
+var sizeClasses = [...]int{8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256,
+	288, 320, 352, 384, 416, 448, 480, 512, 576, 640, 704, 768, 896, 1024, 1152, 1280, 1408, 1536, 1792,
+	2048, 2304, 2688, 3072, 3200, 3456, 4096, 4864, 5376, 6144, 6528, 6784, 6912, 8192, 9472, 9728, 10240,
+	10880, 12288, 13568, 14336, 16384, 18432, 19072, 20480, 21760, 24576, 27264, 28672, 32768}
+
+// allocBytes is the memory the Go allocator uses for an n-byte allocation:
+// its size class, or whole 8 KiB pages for large objects. The cache counts
+// these, not lengths, so that its bound is on real memory.
+func allocBytes(n int) int {
+	if n == 0 {
+		return 0
+	}
+	if n > sizeClasses[len(sizeClasses)-1] {
+		return (n + 8191) &^ 8191
+	}
+	lo, hi := 0, len(sizeClasses)-1
+	for lo < hi {
+		m := (lo + hi) / 2
+		if sizeClasses[m] < n {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return sizeClasses[lo]
 }
 
 // IsLeaf reports whether n is a leaf.
@@ -163,12 +191,12 @@ func (n *Node) WithValue(i int, found bool, key, val []byte) *Node {
 		c.Vals = make([][]byte, len(n.Vals))
 		copy(c.Vals, n.Vals)
 		c.Vals[i] = val
-		c.bytes = n.bytes - len(n.Vals[i]) + len(val)
+		c.bytes = n.bytes - allocBytes(len(n.Vals[i])) + allocBytes(len(val))
 		return c
 	}
 	c.Keys = insertAt(n.Keys, i, key)
 	c.Vals = insertAt(n.Vals, i, val)
-	c.bytes = n.bytes + len(key) + len(val) + entryOverheadBytes
+	c.bytes = n.bytes + allocBytes(len(key)) + allocBytes(len(val)) + entryOverheadBytes
 	return c
 }
 
@@ -177,7 +205,7 @@ func (n *Node) Without(i int) *Node {
 	c := n.clone()
 	c.Keys = removeAt(n.Keys, i)
 	c.Vals = removeAt(n.Vals, i)
-	c.bytes = n.bytes - len(n.Keys[i]) - len(n.Vals[i]) - entryOverheadBytes
+	c.bytes = n.bytes - allocBytes(len(n.Keys[i])) - allocBytes(len(n.Vals[i])) - entryOverheadBytes
 	return c
 }
 
@@ -191,7 +219,7 @@ func (n *Node) WithChild(key []byte, kid PageID) *Node {
 	if n.Mark != nil {
 		c.Mark = insertAt(n.Mark, i, false)
 	}
-	c.bytes = n.bytes + len(key) + entryOverheadBytes
+	c.bytes = n.bytes + allocBytes(len(key)) + entryOverheadBytes
 	return c
 }
 
@@ -203,7 +231,7 @@ func (n *Node) WithoutChild(i int) *Node {
 	if n.Mark != nil {
 		c.Mark = normMark(removeAt(n.Mark, i))
 	}
-	c.bytes = n.bytes - len(n.Keys[i]) - entryOverheadBytes
+	c.bytes = n.bytes - allocBytes(len(n.Keys[i])) - entryOverheadBytes
 	return c
 }
 
@@ -238,7 +266,7 @@ func (n *Node) SplitPoint() int {
 	at := len(n.Keys) / 2
 	if n.IsLeaf() {
 		for i, k := range n.Keys {
-			acc += len(k) + len(n.Vals[i]) + entryOverheadBytes
+			acc += allocBytes(len(k)) + allocBytes(len(n.Vals[i])) + entryOverheadBytes
 			if acc >= half {
 				at = i + 1
 				break
