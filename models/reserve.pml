@@ -8,14 +8,16 @@
  *     L3: a stale pointer to g keeps seeing g's sealed header), whose memory
  *     is ring slot g % NB.
  *   - The packed 64-bit header word of each generation, as three fields
- *     off[g] | wr[g] | sealed[g]. A load of the word is one d_step copying
+ *     off[g] | wr[g] | sealed[g]. A load of the word is one atomic step copying
  *     all three fields; each CAS is one d_step that compares all three with
  *     the loaded copy and writes all three; the leaving decrement
  *     (hdr.Add(-oneWriter)) is one d_step returning the new value.
- *   - NW writers; each makes 1..MAXR reservations of 1..3 units (CAP units
- *     per buffer), then Completes or Aborts it, then leaves; then optionally
- *     Flushes. Non-atomic steps (load of cur, load of hdr, CAS, copy, leave,
- *     ready store, kick) are separate transitions.
+ *   - NW writers; writer 0 makes 1..MAXR reservations, the others 1..MAXR1,
+ *     each of 1..MAXS units (CAP units per buffer); each is Completed or
+ *     Aborted (writer 0 aborts its first; -DANYABORT: any may be), then the
+ *     writer leaves; writers 0..NFLUSH-1 may Flush at the end. The steps
+ *     of the Go code that are separate (load of cur+hdr, CAS, copy, leave
+ *     decrement, ready store+kick, install) are separate transitions.
  *   - The I/O goroutine (ioLoop): writeReady, trySeal of a partial buffer
  *     when a Flush waits, group-commit sync, wait on the kick channel
  *     (capacity 1, non-blocking sends).
@@ -40,6 +42,9 @@
  *                             zero, without checking the sealed bit
  *   -DBUG_RING_NO_WAIT        install does not wait for the ring slot to be
  *                             written (L9)
+ *   -DBUG_TRYSEAL_WAITS       trySeal seals without checking that the next
+ *                             ring slot is free and then waits for it: the
+ *                             I/O goroutine waits for itself (deadlock)
  */
 
 #ifndef NW
@@ -49,16 +54,23 @@
 #define NB   2      /* buffers in the ring */
 #endif
 #ifndef CAP
-#define CAP  4      /* units per buffer */
+#define CAP  3      /* units per buffer */
 #endif
 #ifndef MAXR
-#define MAXR 2      /* reservations per writer: 1..MAXR */
+#define MAXR 2      /* reservations of writer 0: 1..MAXR */
+#endif
+#ifndef MAXR1
+#define MAXR1 1     /* reservations per writer id >= 1: 1..MAXR1 */
 #endif
 #ifndef MAXS
-#define MAXS 3      /* record sizes: 1..MAXS (<= CAP) */
+#define MAXS 2      /* record sizes: 1..MAXS (<= CAP, <= 3) */
+#endif
+#ifndef NFLUSH
+#define NFLUSH 1    /* writers 0..NFLUSH-1 may Flush at the end */
 #endif
 #define MAXG 8      /* generations; every sealed buffer holds >= 1 record,
-                       so at most NW*MAXR+1 = 7 are ever installed */
+                       so at most (reservations + 1) <= 7 are installed
+                       (installLocked asserts the bound) */
 
 #define FREE 0
 #define RES  1
@@ -116,8 +128,8 @@ inline leave(lg) {
 	};
 	if
 	:: hl ->
-		d_step { assert(!ready[lg]); ready[lg] = 1; hl = 0 };  /* b.ready.Store(true) */
-		kick = 1                                            /* non-blocking send */
+		/* b.ready.Store(true); then the non-blocking send on l.kick */
+		d_step { assert(!ready[lg]); ready[lg] = 1; hl = 0; kick = 1 }
 	:: else
 	fi
 }
@@ -144,7 +156,7 @@ inline sealCAS(sg, sl) {
 inline sealerDone(sg) {
 #ifdef BUG_SEALER_NOT_COUNTED
 	if
-	:: sh -> d_step { assert(!ready[sg]); ready[sg] = 1; sh = 0 }; kick = 1
+	:: sh -> d_step { assert(!ready[sg]); ready[sg] = 1; sh = 0; kick = 1 }
 	:: else
 	fi
 #else
@@ -202,22 +214,26 @@ inline flush(t) {
 	fi
 }
 
-proctype Writer() {
+proctype Writer(byte id) {
 	byte g, ho, hw, n, k, i, t, myend, ig;
 	bit hs, ok, hl, sh, ab;
 
 	do
-	:: k < MAXR ->
+	:: (id == 0 && k < MAXR) || (id > 0 && k < MAXR1) ->
 		atomic {
 			if :: n = 1 :: n = 2 :: n = 3 fi;
 			if :: n > MAXS -> n = 1 :: else fi;
-#ifndef NOABORT
-			if :: ab = 0 :: ab = 1 fi
+#ifdef ANYABORT
+			if :: ab = 0 :: ab = 1 fi  /* any reservation may be aborted */
+#else
+			ab = (id == 0 && k == 0)   /* writer 0 aborts its first one */
 #endif
 		};
 retry:
-		g = cur;                                     /* b := l.cur.Load() */
-		d_step { ho = off[g]; hw = wr[g]; hs = sealed[g] } /* h := b.hdr.Load() */
+		/* b := l.cur.Load(); h := b.hdr.Load() -- merged into one step: the
+		   header of b can be seen unsealed only while b is still current,
+		   so a later read of cur changes nothing */
+		atomic { g = cur; ho = off[g]; hw = wr[g]; hs = sealed[g] };
 		if
 		:: hs ->                                     /* waitInstalled(b) */
 			d_step { ho = 0; hw = 0; hs = 0 };
@@ -249,7 +265,7 @@ retry:
 				fi
 			};
 			if
-			:: ok -> ok = 0
+			:: ok -> d_step { ok = 0; hw = 0 }
 			:: else -> d_step { ho = 0; hw = 0 }; goto retry
 			fi
 		:: !hs && ho + n > CAP ->
@@ -293,9 +309,10 @@ retry:
 	:: k > 0 -> break
 	od;
 	/* optionally Flush: everything completed before it is stable after it */
+	/* writers id < NFLUSH may Flush at the end */
 	if
+	:: id < NFLUSH -> flush(t); assert(myend <= stable); t = 0
 	:: skip
-	:: flush(t); assert(myend <= stable); t = 0
 	fi;
 	ndone++
 }
@@ -313,14 +330,24 @@ loop:
 ts:
 		atomic { tg = cur; ho = off[tg]; hw = wr[tg]; hs = sealed[tg] };
 		if
+#ifndef BUG_TRYSEAL_WAITS
 		:: hs || ho == 0 || base[tg] >= want || busy[(tg + 1) % NB] -> skip
+#else
+		:: hs || ho == 0 || base[tg] >= want -> skip
+#endif
 		:: else ->
 			sealCAS(tg, 0);
 			if
 			:: ok ->
 				ok = 0;
 				sealerDone(tg);
+#ifndef BUG_TRYSEAL_WAITS
 				d_step { installLocked(tg + 1, base[tg] + ho) }
+#else
+				/* install() instead of installLocked(): waits for the slot,
+				   which only this goroutine can free */
+				d_step { !busy[(tg + 1) % NB] -> installLocked(tg + 1, base[tg] + ho) }
+#endif
 			:: else -> goto ts
 			fi
 		fi;
@@ -346,7 +373,7 @@ init {
 		run IO();
 		i = 0;
 		do
-		:: i < NW -> run Writer(); i++
+		:: i < NW -> run Writer(i); i++
 		:: else -> break
 		od;
 		i = 0
