@@ -339,19 +339,9 @@ func (c *Cache) Init(id node.PageID, n *node.Node) {
 // Release gives back an id from Allocate that was never published: no
 // page names it and it was never logged.
 func (c *Cache) Release(id node.PageID) {
-	s := c.slot(id, false)
-	if s == nil {
-		return
+	if c.unlink(id, 0) != nil {
+		c.retire(id)
 	}
-	old := s.p.Swap(&Page{freed: true})
-	if old == nil || old.freed {
-		return
-	}
-	if old.Node != nil {
-		c.addMem(-int64(old.Node.MemBytes()))
-	}
-	c.allocated.Add(-1)
-	c.retire(id)
 }
 
 // Extra is another page that an Update publishes or frees in the same step.
@@ -544,20 +534,31 @@ func (c *Cache) Decode(kind log.Kind, body []byte) ([]byte, error) {
 // tombstone marks page id freed by the record at lsn and reports whether it
 // was allocated (the caller then retires the id once the record is settled).
 func (c *Cache) tombstone(id node.PageID, lsn log.LSN) bool {
-	s := c.slot(id, false)
-	if s == nil {
+	if c.unlink(id, lsn) == nil {
 		return false
 	}
-	old := s.p.Swap(&Page{freed: true, freeLSN: lsn}) // P5
+	c.freed.Add(1)
+	return true
+}
+
+// unlink swaps page id's state for a free tombstone at lsn and returns the
+// state it replaced, or nil when the page was not allocated (never, or
+// already freed: an id is never handed out twice, P5). A page taken by Take
+// still counts as allocated until its free is logged.
+func (c *Cache) unlink(id node.PageID, lsn log.LSN) *Page {
+	s := c.slot(id, false)
+	if s == nil {
+		return nil
+	}
+	old := s.p.Swap(&Page{freed: true, freeLSN: lsn}) // P5: a freed page reads as absent
 	if old == nil || (old.freed && !old.taken) {
-		return false // never allocated, or already freed: do not hand it out twice
+		return nil
 	}
 	if old.Node != nil {
 		c.addMem(-int64(old.Node.MemBytes()))
 	}
 	c.allocated.Add(-1)
-	c.freed.Add(1)
-	return true
+	return old
 }
 
 // Free frees page id without logging (memory-only tables, or pages never
@@ -565,18 +566,10 @@ func (c *Cache) tombstone(id node.PageID, lsn log.LSN) bool {
 // and every later Update of it fails. The id is reused once all current
 // pins are gone (P3).
 func (c *Cache) Free(id node.PageID) *Page {
-	s := c.slot(id, false)
-	if s == nil {
+	old := c.unlink(id, 0)
+	if old == nil {
 		return nil
 	}
-	old := s.p.Swap(&Page{freed: true}) // P5: a freed page reads as absent
-	if old == nil || old.freed {
-		return nil
-	}
-	if old.Node != nil {
-		c.addMem(-int64(old.Node.MemBytes()))
-	}
-	c.allocated.Add(-1)
 	c.freed.Add(1)
 	c.retire(id)
 	if old.Node == nil && len(old.Locs) == 0 {
