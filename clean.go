@@ -4,8 +4,12 @@ import (
 	"errors"
 	"sort"
 
+	"github.com/sledgo/sled/internal/codec"
 	"github.com/sledgo/sled/internal/log"
 )
+
+// errClosing ends a cleaning round that Close interrupted.
+var errClosing = errors.New("sled: closing")
 
 // Log cleaning (segment GC).
 //
@@ -88,18 +92,35 @@ func (db *DB) clean() error {
 	}
 	// Recovery must not need the victims: a durable snapshot past them.
 	// A temporary database never recovers, a flush is enough for readers.
+	var snap *codec.Snapshot
 	if db.cfg.Temporary {
 		err = db.log.Flush()
 	} else {
-		err = db.snapshot()
+		snap, err = db.writeSnapshot()
 	}
 	if err != nil {
 		return err
 	}
 	if !db.pc.WaitReaders(db.stop) {
-		return errors.New("sled: closing")
+		return errClosing
+	}
+	// C2: remove only what neither the snapshot recovery will read nor any
+	// page state names. A relocation can skip a page whose free was staged
+	// and then rolled back; such a segment waits for the next round.
+	named := db.pc.Named(segSize, victims)
+	if snap != nil {
+		for _, p := range snap.Pages {
+			for _, l := range p.Locs {
+				if seg := l / uint64(segSize); victims[seg] {
+					named[seg] = true
+				}
+			}
+		}
 	}
 	for seg := range victims {
+		if named[seg] {
+			continue
+		}
 		if err := db.log.RemoveSegment(seg); err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"hash/crc32"
 	"io"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -404,19 +405,43 @@ func (db *DB) DropTree(name string) error {
 	if !ok {
 		return fmt.Errorf("%w: %q", ErrTreeNotFound, name)
 	}
-	t.dropped.Store(true)
-	ids, err := t.t.Take()
-	if err == nil {
-		err = db.pc.FreePages(ids, codec.Section{Kind: codec.SecTreeDrop, Name: name})
-	}
-	if err != nil {
-		db.poison(err) // the tree is half taken in memory
+	t.dropped.Store(true) // new operations on t fail; those in flight finish
+	if err := db.dropPages(t); err != nil {
+		t.dropped.Store(false) // nothing changed
 		return err
 	}
 	delete(db.mu.trees, name)
 	delete(db.mu.created, name)
 	t.subs.closeAll()
 	return nil
+}
+
+// maxDropAttempts bounds how often DropTree walks a tree that writers
+// already in flight keep changing.
+const maxDropAttempts = 1 << 12
+
+// dropPages frees every page of t and logs the drop, in one transition:
+// after a crash the tree is either whole or gone.
+func (db *DB) dropPages(t *Tree) error {
+	for range maxDropAttempts {
+		refs, err := t.t.Pages()
+		if errors.Is(err, tree.ErrChanged) {
+			runtime.Gosched()
+			continue
+		}
+		if err != nil {
+			return t.mapErr(err)
+		}
+		ok, err := db.pc.FreeTogether(refs, codec.Section{Kind: codec.SecTreeDrop, Name: t.name})
+		if err != nil {
+			return t.mapErr(err)
+		}
+		if ok {
+			return nil
+		}
+		runtime.Gosched() // a writer in flight changed a page: walk again
+	}
+	return fmt.Errorf("sled: dropping tree %q: writers in flight kept changing it", t.name)
 }
 
 // TreeNames returns the names of all trees, the default tree included,
@@ -533,6 +558,12 @@ func (db *DB) background() {
 // every reservation is complete; the records it names are made durable
 // before the file is, and replay from that LSN is idempotent (pagecache P9).
 func (db *DB) snapshot() error {
+	_, err := db.writeSnapshot()
+	return err
+}
+
+// writeSnapshot is snapshot, returning what it wrote.
+func (db *DB) writeSnapshot() (*codec.Snapshot, error) {
 	db.snapMu.Lock()
 	defer db.snapMu.Unlock()
 	snap := &codec.Snapshot{}
@@ -562,13 +593,13 @@ func (db *DB) snapshot() error {
 		time.Sleep(50 * time.Microsecond)
 	}
 	if err := db.log.Flush(); err != nil {
-		return err
+		return nil, err
 	}
 	name := fmt.Sprintf("%s%016x", snapPrefix, snap.LSN)
 	path := db.fs.PathJoin(db.dir, name)
 	f, err := db.fs.Create(path + ".tmp")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cw := &countingWriter{w: f}
 	err = codec.WriteSnapshot(cw, snap)
@@ -585,7 +616,7 @@ func (db *DB) snapshot() error {
 	}
 	if err != nil {
 		db.fs.Remove(path + ".tmp")
-		return fmt.Errorf("sled: writing snapshot: %w", err)
+		return nil, fmt.Errorf("sled: writing snapshot: %w", err)
 	}
 	db.snapLSN.Store(snap.LSN)
 	if names, err := db.fs.List(db.dir); err == nil {
@@ -595,7 +626,7 @@ func (db *DB) snapshot() error {
 			}
 		}
 	}
-	return nil
+	return snap, nil
 }
 
 // GenerateID returns a unique, increasing id, also across restarts and

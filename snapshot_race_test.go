@@ -3,6 +3,7 @@ package sled
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,8 +14,8 @@ import (
 	"github.com/sledgo/sled/vfs"
 )
 
-// Regression: a snapshot whose page scan runs between DropTree's Take and
-// its logged free, after a write to the tree past the snapshot's start,
+// Regression: a snapshot whose page scan runs while DropTree's frees are
+// made but not decided, after a write to the tree past the snapshot's start,
 // must still recover (db.snapshot's steps, interleaved by hand; all three
 // hold the gate as writers).
 func TestSnapshotDuringDropTree(t *testing.T) {
@@ -36,32 +37,32 @@ func TestSnapshotDuringDropTree(t *testing.T) {
 	if _, err := tr.Insert([]byte("b"), []byte("2")); err != nil {
 		t.Fatal(err)
 	}
-	// DropTree, first half (it holds db.mu)
-	db.mu.Lock()
-	tr.dropped.Store(true)
-	dc := db.gate.enterWrite()
-	ids, err := tr.t.Take()
+	// the snapshot's page scan runs while DropTree's transition is staged:
+	// its frees are made, not yet decided
+	var scanned atomic.Bool
+	hook := func(stage string) {
+		if stage != pagecache.StageStaged || !scanned.CompareAndSwap(false, true) {
+			return
+		}
+		snap.NextPage = db.pc.SnapshotPages(func(id node.PageID, locs []pagecache.Loc) {
+			e := codec.PageEntry{ID: id}
+			for _, l := range locs {
+				e.Locs = append(e.Locs, uint64(l.LSN))
+			}
+			snap.Pages = append(snap.Pages, e)
+		}, func(id node.PageID, lsn log.LSN) {
+			snap.Free = append(snap.Free, codec.FreeEntry{ID: id, LSN: uint64(lsn)})
+		})
+	}
+	pagecache.TestHook.Store(&hook)
+	err = db.DropTree("t")
+	pagecache.TestHook.Store(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// the snapshot's page scan runs now
-	snap.NextPage = db.pc.SnapshotPages(func(id node.PageID, locs []pagecache.Loc) {
-		e := codec.PageEntry{ID: id}
-		for _, l := range locs {
-			e.Locs = append(e.Locs, uint64(l.LSN))
-		}
-		snap.Pages = append(snap.Pages, e)
-	}, func(id node.PageID, lsn log.LSN) {
-		snap.Free = append(snap.Free, codec.FreeEntry{ID: id, LSN: uint64(lsn)})
-	})
-	// DropTree, second half
-	if err := db.pc.FreePages(ids, codec.Section{Kind: codec.SecTreeDrop, Name: "t"}); err != nil {
-		t.Fatal(err)
+	if !scanned.Load() {
+		t.Fatal("the drop ran no staged transition")
 	}
-	db.gate.exitWrite(dc)
-	delete(db.mu.trees, "t")
-	delete(db.mu.created, "t")
-	db.mu.Unlock()
 	// the snapshot's tree list, then the rest of db.snapshot
 	db.mu.Lock()
 	for name, t := range db.mu.trees {

@@ -27,6 +27,29 @@ func (c *Cache) LiveBySegment(segSize log.LSN) map[uint64]int64 {
 	return live
 }
 
+// Named returns the segments among segs that a page state still names: its
+// current state, or the prior state a snapshot would report (P13). The
+// cleaner removes a segment only when nothing names it (C2).
+func (c *Cache) Named(segSize log.LSN, segs map[uint64]bool) map[uint64]bool {
+	named := map[uint64]bool{}
+	note := func(p *Page) {
+		if p != nil && !p.freed {
+			for _, l := range p.Locs {
+				if seg := uint64(l.LSN / segSize); segs[seg] {
+					named[seg] = true
+				}
+			}
+		}
+	}
+	c.each(func(_ node.PageID, _ *slot, p *Page) {
+		note(p)
+		if p != nil {
+			note(p.prior.Load())
+		}
+	})
+	return named
+}
+
 // PagesIn returns the pages that have a fragment in one of the segments.
 func (c *Cache) PagesIn(segSize log.LSN, segs map[uint64]bool) []node.PageID {
 	var ids []node.PageID

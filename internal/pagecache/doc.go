@@ -7,49 +7,87 @@
 // state and install it with one compare-and-swap (Update). The page table is
 // a grow-only two-level array, so a lookup never takes a lock.
 //
-// Invariants kept by this package (cited as P1..P5 at the sites that keep them):
+// Invariants kept by this package (cited as P1..P14 at the sites that keep
+// them; with the build tag `invariants` or under -race, the sites marked
+// in the code assert them, package internal/invariants):
 //
 //	P1. A page's state changes only by a successful CAS from the exact state
-//	    the writer read (Update); a failed CAS changes nothing, so every
-//	    installed state was derived from its predecessor.
+//	    the writer read; a failed CAS changes nothing, so every installed
+//	    state was derived from its predecessor.
 //	P2. The page table only grows: the chunk holding a page id, once
 //	    installed by CAS, is never replaced or freed.
 //	P3. A page id is handed out by Allocate to exactly one caller, and is
-//	    given out again only after Free and after every operation that was
-//	    pinned when it was freed has unpinned (epoch reclamation, epoch.go).
-//	    Go's garbage collector already keeps node memory alive for slow
-//	    readers; epochs protect page ids, which are names, from reuse.
+//	    given out again only after its free and after every operation that
+//	    was pinned when it was freed has unpinned (epoch reclamation,
+//	    epoch.go). Until the transition that publishes it, a reserved page
+//	    is reachable by nobody, so its owner's CASes on it cannot lose.
 //	P4. A page has at most FragmentsPerImage-1 delta fragments after its
 //	    last full image: the update that would make the FragmentsPerImage-th
 //	    logs a full image instead (consolidation).
 //	P5. Freed pages read as absent (Load returns ErrFreed), never as another
-//	    page's content, until they are allocated again; freeing a free page
-//	    changes nothing (an id is never handed out twice).
+//	    page's content, until they are allocated again; a free page is never
+//	    freed again (an id is never handed out twice). A tombstone is never
+//	    changed by anybody but the transition that installed it (which may
+//	    roll it back, P12) and Allocate after the id's epoch has passed.
 //	P6. A page-in or an eviction changes only whether the node is resident,
-//	    by a CAS from the exact state it judged; the locations stay. A page is
-//	    evicted only when all its fragments are written to the log file.
+//	    by a CAS from the exact state it judged; the locations and the stamp
+//	    stay. A page is evicted only when all its fragments are written to
+//	    the log file, and never while its transition is undecided.
 //	P7. A page published by an update (Alloc) is logged in the same record
 //	    as the update that links it, and a page unlinked by an update (Freed)
 //	    is freed in that record: after a crash there is neither a link to an
 //	    unlogged page nor an allocated page that nothing links to.
-//	P8. An update reserves its log record before its CAS and completes it
-//	    after (aborts it when the CAS loses). A later CAS on the same page
+//	P8. A transition reserves its log record before its CASes and completes
+//	    it after (aborts it when a CAS loses). A later CAS on the same page
 //	    starts from this state, so it reserves later: per page, log order is
-//	    CAS order, and replay rebuilds every page exactly.
+//	    CAS order, and every state's stamp is above its predecessor's.
 //	P9. Replay is idempotent: a record at LSN x changes a page only when the
-//	    page's state does not already reflect x or later.
+//	    page's stamp (its last location, or the LSN of its free) is below x.
 //	P10. Every in-memory effect of a record (a published page, a freed page)
 //	    is visible before the record's reservation completes, and undone
 //	    before it aborts. A snapshot takes its replay start below every
 //	    incomplete reservation, so it sees the effects of every record below
 //	    its start and replay covers the rest.
+//	P11. One primitive changes page states (transition.go, apply): reserve
+//	    the record; CAS every page it names (pages it allocates, pages it
+//	    frees, then the page it updates), each new state stamped with the
+//	    record's LSN; then complete the record, or roll every page back
+//	    before aborting. Page-in and eviction (P6) use the same CAS helper
+//	    and change no stamp. Nothing else stores a page state, except
+//	    recovery before the table is shared (P14).
+//	P12. Only the last CAS of a transition (the decisive one) can lose to a
+//	    racing writer of a reachable page. The changes before it are
+//	    allocations of reserved pages (unreachable, P3) and frees (from the
+//	    exact state read, so a racing relocation either lands first and the
+//	    free loses, or loses to it; a tombstone is then changed by nobody,
+//	    P5). So a rollback never loses its CAS, and a relocation can never
+//	    land after the free of its page.
+//	P13. While a transition is undecided, every state it installed before
+//	    its decisive CAS carries the state it replaced (prior); the marks
+//	    are cleared when the transition is decided, before its record
+//	    completes. A snapshot reports the prior state of a marked page: a
+//	    snapshot never records an effect of a record that may be canceled,
+//	    and the record of a marked state is at or above the snapshot's replay
+//	    start, so replay applies it if it completes.
+//	P14. Recovery (RestorePage, RestoreFree, Replay, FinishRecovery) stores
+//	    states directly, before Attach: nothing else can see the table yet.
+//
+// Log cleaning keeps, with the cleaner in the root package:
+//
+//	C1. A page is relocated by an ordinary transition (Update with a full
+//	    image), so P1, P8 and P12 order it against writers and frees.
+//	C2. A segment is removed only after a durable snapshot and the current
+//	    page states (including prior states, P13) name no fragment in it, and
+//	    after every operation pinned before the snapshot has unpinned
+//	    (WaitReaders): neither recovery nor a reader can need it.
 //
 // Page id allocation and reclamation happen only on structure changes
 // (splits, merges, drops), never on plain reads or writes.
 //
-// With a log (Open), every update appends its fragment: a delta for a leaf
-// write, a full image for structure changes and every FragmentsPerImage-th
-// update. The cache keeps the memory of resident nodes under a capacity by
+// With a log (Open), every transition appends one record: a delta for a
+// leaf write, a full image for structure changes and every
+// FragmentsPerImage-th update, images of the pages it publishes and frees of
+// the pages it unlinks. The cache keeps the memory of resident nodes under a capacity by
 // evicting nodes (evict.go); an evicted page is read back by gathering its
 // image and deltas from the log concurrently. Recovery (recovery.go) rebuilds
 // the table from a snapshot of locations plus the log tail, reading no page.

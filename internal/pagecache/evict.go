@@ -88,15 +88,14 @@ func (c *Cache) evictSome(n int) int {
 			continue
 		}
 		p := s.p.Load()
-		if p == nil || p.freed || p.Node == nil || len(p.Locs) == 0 || p.Node.Frozen || p.Node.Mark != nil {
+		if p == nil || p.freed || p.Node == nil || len(p.Locs) == 0 || p.Node.Frozen || p.Node.Mark != nil || p.prior.Load() != nil {
 			continue
 		}
 		if p.lastLoc() >= written {
 			continue // a fragment is still only in a log buffer
 		}
 		// P6: drop the node only over the exact state we judged.
-		if s.p.CompareAndSwap(p, &Page{Locs: p.Locs, Frags: p.Frags}) {
-			c.memBytes.Add(-int64(p.Node.MemBytes()))
+		if c.swap(s, p, &Page{Locs: p.Locs, Frags: p.Frags}) {
 			c.evictions.Add(1)
 			evicted++
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/sledgo/sled/internal/codec"
+	"github.com/sledgo/sled/internal/invariants"
 	"github.com/sledgo/sled/internal/log"
 	"github.com/sledgo/sled/internal/node"
 )
@@ -54,8 +55,12 @@ type Page struct {
 	Frags int
 
 	freed   bool    // a tombstone: the page is free
-	taken   bool    // freed in memory by Take; its free is not logged yet
 	freeLSN log.LSN // where the free was logged
+
+	// prior is the state this one replaced, while the transition that
+	// installed it may still be rolled back; nil once it is decided
+	// (P13). The only mutable field of a Page.
+	prior atomic.Pointer[Page]
 }
 
 // Stats counts page-table activity.
@@ -238,11 +243,10 @@ func (c *Cache) Load(id node.PageID) (*Page, error) {
 		np := &Page{Node: n, Locs: p.Locs, Frags: p.Frags}
 		// P6: a page-in installs the node its fragments describe, only
 		// over the exact non-resident state it read them from.
-		if s.p.CompareAndSwap(p, np) {
+		if c.swap(s, p, np) {
 			// One sweep of grace, so the caller can use the page before the
 			// hand comes back; a page read once stays below re-read pages.
 			s.ref.Store(1)
-			c.addMem(int64(n.MemBytes()))
 			return np, nil
 		}
 	}
@@ -306,10 +310,11 @@ func (c *Cache) materialize(id node.PageID, locs []Loc) (*node.Node, error) {
 	return n, nil
 }
 
-// Allocate installs n in a fresh page and returns its id. With n == nil the
-// id is only reserved: it reads as absent until Init. A page allocated this
-// way is published (and logged) by the Update that names it with Alloc, or
-// given back with Release.
+// Allocate reserves a fresh page id and returns it. With n != nil the page
+// holds n; with n == nil it is only reserved and Init sets its node. A
+// reserved page reads as its node (or absent) but is not logged and not
+// reachable: it is published, and logged, by the transition that names it
+// (Update with Alloc, CreatePage), or given back with Release.
 func (c *Cache) Allocate(n *node.Node) (node.PageID, error) {
 	id := c.popFree()
 	if id == 0 {
@@ -319,27 +324,45 @@ func (c *Cache) Allocate(n *node.Node) (node.PageID, error) {
 		}
 	}
 	s := c.slot(id, true)
-	s.p.Store(&Page{}) // reserved: reads as absent until Init
-	c.allocated.Add(1)
+	// P3: the id is ours alone (fresh, or popped from the free stack), so
+	// the CAS from the state we read cannot lose.
+	old := s.p.Load()
+	if old.allocated() || !c.swap(s, old, &Page{Node: n}) {
+		return 0, fmt.Errorf("pagecache: page %d handed out while allocated (P3)", id)
+	}
 	if n != nil {
-		c.Init(id, n)
+		c.images.Add(1)
 	}
 	return id, nil
 }
 
-// Init sets the first state of a page reserved by Allocate(nil).
+// Init sets the node of a page reserved by Allocate(nil).
 func (c *Cache) Init(id node.PageID, n *node.Node) {
-	// P3: the id is ours alone; no reader can reach it before we publish a
-	// pointer to it, so a plain store suffices.
-	c.slot(id, true).p.Store(&Page{Node: n})
+	s := c.slot(id, true)
+	old := s.p.Load()
+	// P3: unpublished, so ours alone.
+	if (old == nil || old.Node != nil || len(old.Locs) > 0 || !c.swap(s, old, &Page{Node: n})) && invariants.Enabled {
+		invariants.Failf("P3", "Init of page %d that is not a fresh reservation", id)
+	}
 	c.images.Add(1)
-	c.addMem(int64(n.MemBytes()))
 }
 
-// Release gives back an id from Allocate that was never published: no
-// page names it and it was never logged.
+// Release gives back a page reserved by Allocate that was never published:
+// no page names it and it was never logged. Its id is reused after an
+// epoch (P3).
 func (c *Cache) Release(id node.PageID) {
-	if c.unlink(id, 0) != nil {
+	s := c.slot(id, false)
+	if s == nil {
+		return
+	}
+	old := s.p.Load()
+	if !old.allocated() || len(old.Locs) > 0 {
+		if invariants.Enabled {
+			invariants.Failf("P3", "Release of page %d that is free or logged", id)
+		}
+		return
+	}
+	if ok, _ := c.apply(&transition{unlogged: true, changes: []change{{id: id, s: s, old: old, new: &Page{freed: true}}}}); ok {
 		c.retire(id)
 	}
 }
@@ -372,8 +395,9 @@ func (c *Cache) putBuf(b []byte) {
 
 // Update replaces old, the resident state of page id that the caller loaded,
 // by n, which is old's node with delta d applied, together with the extra
-// pages it publishes or frees. It returns the new state, or ok == false when
-// another writer changed the page first (P1).
+// pages it publishes or frees, as one transition (apply, P11). It returns
+// the new state, or ok == false when another writer changed the page (or a
+// page it frees) first (P1); then nothing changed.
 //
 // With a log, the record is reserved before the CAS and completed after it
 // (or aborted when the CAS loses), so per page the log order is the CAS
@@ -385,92 +409,60 @@ func (c *Cache) Update(id node.PageID, old *Page, n *node.Node, d node.Delta, ex
 	}
 	image := d.Kind == node.DeltaImage || old.Frags+1 >= FragmentsPerImage
 	p := &Page{Node: n}
-	if !image {
+	main := change{id: id, s: s, old: old, new: p, delta: !image}
+	if image {
+		main.sec = codec.Section{Kind: codec.SecImage, Page: id, Node: n}
+	} else {
 		p.Frags = old.Frags + 1
+		main.sec = codec.Section{Kind: codec.SecDelta, Page: id, Delta: d}
 	}
-	var res *log.Reservation
-	var rec *record
-	if c.log != nil {
-		secs := make([]codec.Section, 0, 1+len(extra))
-		if image {
-			secs = append(secs, codec.Section{Kind: codec.SecImage, Page: id, Node: n})
-		} else {
-			secs = append(secs, codec.Section{Kind: codec.SecDelta, Page: id, Delta: d})
-		}
-		for _, e := range extra {
-			if e.alloc != 0 {
-				ap := c.slot(e.alloc, false).p.Load()
-				secs = append(secs, codec.Section{Kind: codec.SecImage, Page: e.alloc, Node: ap.Node})
-			} else {
-				secs = append(secs, codec.Section{Kind: codec.SecFree, Page: e.free})
-			}
-		}
-		rec = c.encode(secs)
-		var err error
-		if res, err = c.log.Reserve(len(rec.body)); err != nil {
-			c.putBuf(rec.raw)
-			return nil, false, err
-		}
-		lsn := res.LSN()
-		here := Loc{LSN: lsn, Size: rec.share(secs[0])}
-		if image {
-			p.Locs = []Loc{here}
-		} else {
-			p.Locs = append(append(make([]Loc, 0, len(old.Locs)+1), old.Locs...), here)
-		}
-		for i, e := range extra {
-			if e.alloc != 0 {
-				// The allocated page is not reachable before our CAS.
-				as := c.slot(e.alloc, false)
-				ap := as.p.Load()
-				as.p.Store(&Page{Node: ap.Node, Locs: []Loc{{LSN: lsn, Size: rec.share(secs[1+i])}}})
-			}
-		}
-	}
-	// P1: install only over the exact state the caller derived n from.
-	if !s.p.CompareAndSwap(old, p) {
-		if res != nil {
-			// P10: undo the record's effects before it is settled.
-			for _, e := range extra {
-				if e.alloc != 0 {
-					as := c.slot(e.alloc, false)
-					as.p.Store(&Page{Node: as.p.Load().Node})
-				}
-			}
-			res.Abort()
-			c.canceled.Add(int64(len(rec.body)))
-			c.putBuf(rec.raw)
-		}
-		return nil, false, nil
-	}
-	// P10: the pages this record frees read as freed before it completes.
+	t := transition{changes: make([]change, 0, 1+len(extra))}
 	var freed []node.PageID
 	for _, e := range extra {
-		if e.free != 0 && c.tombstone(e.free, p.lastLoc()) {
+		switch {
+		case e.alloc != 0:
+			as := c.slot(e.alloc, false)
+			var ap *Page
+			if as != nil {
+				ap = as.p.Load()
+			}
+			if !ap.allocated() || ap.Node == nil || len(ap.Locs) > 0 {
+				return nil, false, errUnpublished(e.alloc)
+			}
+			t.changes = append(t.changes, change{id: e.alloc, s: as, old: ap, new: &Page{Node: ap.Node},
+				sec: codec.Section{Kind: codec.SecImage, Page: e.alloc, Node: ap.Node}})
+		case e.free != 0:
+			fs := c.slot(e.free, false)
+			var fp *Page
+			if fs != nil {
+				fp = fs.p.Load()
+			}
+			if !fp.allocated() || fp.prior.Load() != nil {
+				// Already free, or being freed by a transition not yet
+				// decided: the caller's view is stale (P5).
+				return nil, false, nil
+			}
+			t.changes = append(t.changes, change{id: e.free, s: fs, old: fp, new: &Page{freed: true},
+				sec: codec.Section{Kind: codec.SecFree, Page: e.free}})
 			freed = append(freed, e.free)
 		}
 	}
-	if res != nil {
-		res.Complete(rec.kind, rec.body)
-		c.logged.Add(int64(len(rec.body)))
-		c.raw.Add(int64(len(rec.raw)))
-		c.putBuf(rec.raw)
+	t.changes = append(t.changes, main)
+	ok, err := c.apply(&t)
+	if err != nil || !ok {
+		return nil, false, err
 	}
 	for _, id := range freed {
+		c.freed.Add(1)
 		c.retire(id)
 	}
 	s.ref.Store(1)
 	c.updates.Add(1)
+	c.images.Add(int64(len(t.changes) - len(freed) - 1))
 	if image {
 		c.images.Add(1)
 	} else {
 		c.fragments.Add(1)
-	}
-	c.addMem(int64(n.MemBytes() - old.Node.MemBytes()))
-	for _, e := range extra {
-		if e.alloc != 0 {
-			c.images.Add(1)
-		}
 	}
 	return p, true, nil
 }
@@ -531,140 +523,91 @@ func (c *Cache) Decode(kind log.Kind, body []byte) ([]byte, error) {
 	return nil, fmt.Errorf("%w: log record of unknown kind %d", codec.ErrCorrupt, kind)
 }
 
-// tombstone marks page id freed by the record at lsn and reports whether it
-// was allocated (the caller then retires the id once the record is settled).
-func (c *Cache) tombstone(id node.PageID, lsn log.LSN) bool {
-	if c.unlink(id, lsn) == nil {
-		return false
-	}
-	c.freed.Add(1)
-	return true
-}
-
-// unlink swaps page id's state for a free tombstone at lsn and returns the
-// state it replaced, or nil when the page was not allocated (never, or
-// already freed: an id is never handed out twice, P5). A page taken by Take
-// still counts as allocated until its free is logged.
-func (c *Cache) unlink(id node.PageID, lsn log.LSN) *Page {
-	s := c.slot(id, false)
-	if s == nil {
-		return nil
-	}
-	old := s.p.Swap(&Page{freed: true, freeLSN: lsn}) // P5: a freed page reads as absent
-	if old == nil || (old.freed && !old.taken) {
-		return nil
-	}
-	if old.Node != nil {
-		c.addMem(-int64(old.Node.MemBytes()))
-	}
-	c.allocated.Add(-1)
-	return old
-}
-
 // Free frees page id without logging (memory-only tables, or pages never
 // logged) and returns its last state. Every later Load reads it as absent
 // and every later Update of it fails. The id is reused once all current
 // pins are gone (P3).
 func (c *Cache) Free(id node.PageID) *Page {
-	old := c.unlink(id, 0)
-	if old == nil {
-		return nil
-	}
-	c.freed.Add(1)
-	c.retire(id)
-	if old.Node == nil && len(old.Locs) == 0 {
-		return nil // only reserved: it had no state
-	}
-	return old
-}
-
-// Take swaps page id's state for a tombstone and returns the last state,
-// made resident first (so its links can be followed). Later Updates from
-// any earlier state fail. Until FreePages logs the free, a snapshot still
-// reports the page with its locations (it is still on disk). The caller
-// frees taken pages with FreePages.
-func (c *Cache) Take(id node.PageID) (*Page, error) {
 	s := c.slot(id, false)
 	if s == nil {
-		return nil, nil
+		return nil
 	}
 	for {
-		p, err := c.Load(id)
-		if errors.Is(err, ErrFreed) {
-			return nil, nil
+		old := s.p.Load()
+		if !old.allocated() {
+			return nil // P5: freeing a free page changes nothing
 		}
-		if err != nil {
-			return nil, err
-		}
-		if s.p.CompareAndSwap(p, &Page{freed: true, taken: true, Locs: p.Locs}) {
-			c.addMem(-int64(p.Node.MemBytes()))
-			return p, nil
+		if ok, _ := c.apply(&transition{unlogged: true, changes: []change{{id: id, s: s, old: old, new: &Page{freed: true}}}}); ok {
+			c.freed.Add(1)
+			c.retire(id)
+			if old.Node == nil && len(old.Locs) == 0 {
+				return nil // only reserved: it had no state
+			}
+			return old
 		}
 	}
 }
 
-// FreePages logs the free of pages taken with Take, together with meta
-// sections (one atomic record), and retires their ids.
-func (c *Cache) FreePages(ids []node.PageID, meta ...codec.Section) error {
-	var lsn log.LSN
-	var res *log.Reservation
-	var rec *record
-	if c.log != nil {
-		secs := append([]codec.Section{}, meta...)
-		for _, id := range ids {
-			secs = append(secs, codec.Section{Kind: codec.SecFree, Page: id})
+// Ref is a page and the exact state of it that a caller read.
+type Ref struct {
+	ID   node.PageID
+	Page *Page
+}
+
+// FreeTogether frees every page of refs, each only from the state given,
+// and logs the frees with the meta sections in one record (one transition,
+// P11): after a crash either all are free or none. It reports ok == false,
+// having changed nothing, when a page changed since it was read; the
+// caller reads again and retries.
+func (c *Cache) FreeTogether(refs []Ref, meta ...codec.Section) (bool, error) {
+	t := transition{meta: meta, changes: make([]change, 0, len(refs))}
+	for _, r := range refs {
+		s := c.slot(r.ID, false)
+		if s == nil || !r.Page.allocated() {
+			return false, nil
 		}
-		rec = c.encode(secs)
-		var err error
-		if res, err = c.log.Reserve(len(rec.body)); err != nil {
-			c.putBuf(rec.raw)
-			return err
+		t.changes = append(t.changes, change{id: r.ID, s: s, old: r.Page, new: &Page{freed: true},
+			sec: codec.Section{Kind: codec.SecFree, Page: r.ID}})
+	}
+	if len(t.changes) == 0 {
+		if _, err := c.LogMeta(meta...); err != nil {
+			return false, err
 		}
-		lsn = res.LSN()
+		return true, nil
 	}
-	freed := ids[:0:0]
-	for _, id := range ids {
-		if c.tombstone(id, lsn) { // P10: before the record completes
-			freed = append(freed, id)
-		}
+	ok, err := c.apply(&t)
+	if err != nil || !ok {
+		return false, err
 	}
-	if res != nil {
-		res.Complete(rec.kind, rec.body)
-		c.putBuf(rec.raw)
+	for _, r := range refs {
+		c.freed.Add(1)
+		c.retire(r.ID)
 	}
-	for _, id := range freed {
-		c.retire(id)
-	}
-	return nil
+	return true, nil
 }
 
 // CreatePage allocates a page holding n and logs its image together with
-// the meta sections that meta returns for the new id (one atomic record),
-// e.g. the creation of a tree rooted there.
+// the meta sections that meta returns for the new id (one transition, one
+// record), e.g. the creation of a tree rooted there.
 func (c *Cache) CreatePage(n *node.Node, meta func(id node.PageID) []codec.Section) (node.PageID, error) {
-	id, err := c.Allocate(nil)
+	id, err := c.Allocate(n)
 	if err != nil {
 		return 0, err
 	}
-	p := &Page{Node: n}
-	if c.log == nil {
-		c.slot(id, true).p.Store(p)
-	} else {
-		secs := append([]codec.Section{{Kind: codec.SecImage, Page: id, Node: n}}, meta(id)...)
-		rec := c.encode(secs)
-		res, err := c.log.Reserve(len(rec.body))
-		if err != nil {
-			c.putBuf(rec.raw)
-			c.Release(id)
-			return 0, err
-		}
-		p.Locs = []Loc{{LSN: res.LSN(), Size: rec.share(secs[0])}}
-		c.slot(id, true).p.Store(p) // P10: visible before the record completes
-		res.Complete(rec.kind, rec.body)
-		c.putBuf(rec.raw)
+	s := c.slot(id, false)
+	old := s.p.Load()
+	t := transition{
+		changes: []change{{id: id, s: s, old: old, new: &Page{Node: n}, sec: codec.Section{Kind: codec.SecImage, Page: id, Node: n}}},
+		meta:    meta(id),
 	}
-	c.images.Add(1)
-	c.addMem(int64(n.MemBytes()))
+	// The page is unpublished: the CAS cannot lose (P3).
+	if ok, err := c.apply(&t); err != nil || !ok {
+		c.Release(id)
+		if err == nil {
+			err = fmt.Errorf("pagecache: creating page %d lost its CAS (P3)", id)
+		}
+		return 0, err
+	}
 	return id, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/sledgo/sled/internal/codec"
+	"github.com/sledgo/sled/internal/invariants"
 	"github.com/sledgo/sled/internal/log"
 	"github.com/sledgo/sled/internal/node"
 )
@@ -15,14 +16,25 @@ import (
 // location, or the LSN of its free, is >= x), so the snapshot may overlap
 // the replayed log.
 
+// The functions of recovery set page states with plain stores: they run
+// before Attach, while nothing else can see the table (P14).
+
+func (c *Cache) recovering(what string) {
+	if invariants.Enabled && c.log != nil {
+		invariants.Failf("P14", "%s after Attach", what)
+	}
+}
+
 // RestorePage sets a page from a snapshot entry.
 func (c *Cache) RestorePage(id node.PageID, locs []Loc) {
+	c.recovering("RestorePage")
 	c.noteID(id)
 	c.slot(id, true).p.Store(&Page{Locs: locs, Frags: len(locs) - 1})
 }
 
 // RestoreFree marks a page free from a snapshot entry.
 func (c *Cache) RestoreFree(id node.PageID, lsn log.LSN) {
+	c.recovering("RestoreFree")
 	c.noteID(id)
 	c.slot(id, true).p.Store(&Page{freed: true, freeLSN: lsn})
 }
@@ -42,6 +54,7 @@ func (c *Cache) noteID(id node.PageID) { c.SetNext(uint64(id)) }
 // Replay applies one page section of the record at lsn, which accounts
 // for size bytes of the log (Loc.Size).
 func (c *Cache) Replay(lsn log.LSN, size uint32, sec codec.Section) error {
+	c.recovering("Replay")
 	if sec.Page == 0 || uint64(sec.Page)>>chunkBits >= topLen {
 		return fmt.Errorf("%w: section names page %d", codec.ErrCorrupt, sec.Page)
 	}
@@ -70,6 +83,7 @@ func (c *Cache) Replay(lsn log.LSN, size uint32, sec codec.Section) error {
 
 // FinishRecovery counts allocated pages and makes free ids reusable.
 func (c *Cache) FinishRecovery() {
+	c.recovering("FinishRecovery")
 	c.each(func(id node.PageID, s *slot, p *Page) {
 		switch {
 		case p == nil || p.freed:
@@ -98,24 +112,27 @@ func (c *Cache) eachUpTo(fn func(id node.PageID, s *slot, p *Page), hi uint64) {
 }
 
 // SnapshotPages calls page for every allocated page and free for every free
-// one, with the current locations. The caller makes sure the records named
+// one, with the current locations. A state whose transition is not decided
+// yet is reported as the state it replaced (P13): its record is at or
+// above the caller's replay start (it was incomplete when the caller took
+// CompletePrefix), so replay applies it if it completes, and a canceled
+// record leaves nothing behind. The caller makes sure the records named
 // are durable before it relies on the snapshot.
 func (c *Cache) SnapshotPages(page func(id node.PageID, locs []Loc), free func(id node.PageID, lsn log.LSN)) uint64 {
 	hi := c.next.Load()
 	c.eachUpTo(func(id node.PageID, _ *slot, p *Page) {
-		switch {
+		switch p = p.settled(); {
 		case p == nil:
-			// reserved but not yet published, or never used: free at the
-			// snapshot's view (its first record, if any, comes later)
+			// never used
 			free(id, 0)
-		case p.taken:
-			page(id, p.Locs) // still on disk until its free is logged
 		case p.freed:
 			free(id, p.freeLSN)
 		case len(p.Locs) > 0:
 			page(id, p.Locs)
 		default:
-			free(id, 0) // initialized in memory, not logged yet
+			// reserved but not yet published: free at the snapshot's
+			// view (its first record, if any, comes later)
+			free(id, 0)
 		}
 	}, hi)
 	return hi

@@ -4,12 +4,18 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/sledgo/sled/internal/node"
+	"github.com/sledgo/sled/internal/pagecache"
 )
 
 // ErrDropped is returned by operations on a tree whose pages were dropped.
 var ErrDropped = errors.New("tree: dropped")
+
+// ErrChanged is returned by Pages when a structure change moved under the
+// walk; the caller walks again.
+var ErrChanged = errors.New("tree: changed during the walk")
 
 // CheckStats summarizes a checked tree.
 type CheckStats struct {
@@ -165,15 +171,19 @@ func checkNode(id node.PageID, n *node.Node) error {
 	return nil
 }
 
-// Take takes every page of the tree away (pagecache.Take) and returns their
-// ids for the caller to free. Each page is taken with one atomic swap and its
-// final state is what the walk follows, so a racing writer either lands
-// before the take (and its new pages are found) or loses its CAS. Later
-// operations fail with ErrDropped.
-func (t *Tree) Take() ([]node.PageID, error) {
+// Pages returns every page of the tree with the state it was read in,
+// walking the links of those states, for a caller that frees them all at
+// once (pagecache.FreeTogether). The walk runs pinned, so no page it reads
+// is freed and reused, and no log segment it reads is removed, under it
+// (I10). A page that changes after it was read makes FreeTogether fail,
+// so a racing writer either lands before the walk reads its page (and the
+// pages it published are found) or loses its CAS afterwards.
+func (t *Tree) Pages() ([]pagecache.Ref, error) {
+	g := t.pc.Pin()
+	defer g.Unpin()
 	seen := map[node.PageID]bool{}
 	queue := []node.PageID{t.root}
-	var taken []node.PageID
+	var refs []pagecache.Ref
 	for len(queue) > 0 {
 		id := queue[len(queue)-1]
 		queue = queue[:len(queue)-1]
@@ -181,18 +191,21 @@ func (t *Tree) Take() ([]node.PageID, error) {
 			continue
 		}
 		seen[id] = true
-		p, err := t.pc.Take(id)
+		p, err := t.pc.Load(id)
+		if errors.Is(err, pagecache.ErrFreed) {
+			return nil, ErrChanged // a structure change moved under the walk
+		}
 		if err != nil {
-			return taken, err
+			return nil, err
 		}
-		if p == nil {
-			continue
-		}
-		taken = append(taken, id)
+		refs = append(refs, pagecache.Ref{ID: id, Page: p})
 		if p.Node.Next != 0 {
 			queue = append(queue, p.Node.Next)
 		}
 		queue = append(queue, p.Node.Kids...)
 	}
-	return taken, nil
+	// The root last: FreeTogether's decisive change, so a walk that loses
+	// to a writer rolls back before the root ever reads as freed.
+	slices.Reverse(refs)
+	return refs, nil
 }

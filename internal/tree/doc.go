@@ -37,7 +37,7 @@
 //
 // # Invariants
 //
-// Cited as I1..I10 at the CAS sites that keep them.
+// Cited as I1..I12 at the CAS sites that keep them.
 //
 //	I1. Keys in a node are strictly increasing and lie in [Lo, Hi).
 //	I2. A page's Lo never changes while the page is allocated; the root's Lo
@@ -63,8 +63,11 @@
 //	    right sibling of the node whose Hi equals the separator, checked
 //	    after loading the parent state that the post CASes from (so a page
 //	    already merged away is never posted again).
-//	I9. Only the thread whose CAS removes the marked entry (step 4) frees the
-//	    victim's page, after step 3: once nothing reachable names it.
+//	I9. Only the thread whose transition removes the marked entry (step 4)
+//	    frees the victim's page, in that same transition, after step 3: the
+//	    free is staged before the parent's CAS and rolled back if that CAS
+//	    loses (pagecache P12), so a reader that meets the staged free
+//	    restarts (I10) and finds the victim again, or finds it unlinked.
 //	I10. Every operation runs pinned (pagecache.Pin), so a page id it has
 //	    seen is not reused while it runs; a freed page reads as ErrFreed and
 //	    makes the operation restart from the root.
