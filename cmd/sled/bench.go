@@ -131,10 +131,12 @@ const (
 var opNames = [numOps]string{"get", "insert", "scan"}
 
 // benchPhase is one timed run of workers. It stops at the first of: limit
-// operations claimed (limit > 0), the deadline passed (non-zero), an error.
+// operations claimed (limit > 0), duration passed since the phase's start
+// (non-zero), an error.
 type benchPhase struct {
 	limit    int64
-	deadline time.Time
+	duration time.Duration
+	deadline time.Time // start + duration, set by runPhase
 	next     atomic.Int64 // operations claimed so far
 	failed   atomic.Bool
 	errOnce  sync.Once
@@ -213,6 +215,9 @@ func runPhase(t *sled.Tree, o *benchOptions, workload string, p *benchPhase, per
 	workers := make([]*benchWorker, o.goroutines)
 	var wg sync.WaitGroup
 	start := time.Now()
+	if p.duration > 0 {
+		p.deadline = start.Add(p.duration) // the measured time covers the whole duration
+	}
 	for g := range workers {
 		w := newBenchWorker(o, phaseSeed, g)
 		workers[g] = w
@@ -321,7 +326,7 @@ func runBench(out io.Writer, o benchOptions) (err error) {
 	// -ops wins over -duration; a load ends when every key is in, unless
 	// -duration is given explicitly.
 	if o.ops == 0 && (o.workload != "load" || o.durationSet) {
-		measured.deadline = time.Now().Add(o.duration)
+		measured.duration = o.duration
 	}
 	workers, took, err := runPhase(db.Tree, &o, o.workload, measured, perm, 2)
 	if err != nil {
