@@ -39,10 +39,10 @@ const (
 	maxVictimsPerRound    = 16
 )
 
-// clean runs one cleaning round.
-func (db *DB) clean() error {
-	db.cleanMu.Lock()
-	defer db.cleanMu.Unlock()
+// cleanRound runs one cleaning round.
+func (db *DB) cleanRound() error {
+	db.clean.mu.Lock()
+	defer db.clean.mu.Unlock()
 	segs, err := db.log.Segments()
 	if err != nil {
 		return err
@@ -101,7 +101,7 @@ func (db *DB) clean() error {
 	if err != nil {
 		return err
 	}
-	if !db.pc.WaitReaders(db.stop) {
+	if !db.pc.WaitReaders(db.bg.stop) {
 		return errClosing
 	}
 	// C2: remove only what neither the snapshot recovery will read nor any
@@ -124,7 +124,7 @@ func (db *DB) clean() error {
 		if err := db.log.RemoveSegment(seg); err != nil {
 			return err
 		}
-		db.cleaned.Add(1)
+		db.clean.removed.Add(1)
 	}
 	return nil
 }

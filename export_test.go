@@ -1,8 +1,8 @@
 package sled
 
 // Clean runs one log cleaning round now (tests).
-func (db *DB) Clean() error { return db.clean() }
+func (db *DB) Clean() error { return db.cleanRound() }
 
 // SetCleaning turns the background log cleaner on or off (benchmarks
 // measure foreground latency with and without it).
-func (db *DB) SetCleaning(on bool) { db.noClean.Store(!on) }
+func (db *DB) SetCleaning(on bool) { db.clean.off.Store(!on) }

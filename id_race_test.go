@@ -17,8 +17,8 @@ func TestGenerateIDSnapshotRace(t *testing.T) {
 		t.Fatal(err)
 	}
 	// reserveIDs, up to its Flush:
-	high := db.idHigh.Load() + idBlock
-	db.idPending.Store(high)
+	high := db.ids.high.Load() + idBlock
+	db.ids.pending.Store(high)
 	c := db.gate.enterWrite()
 	if _, err := db.pc.LogMeta(codec.Section{Kind: codec.SecIDReserve, Value: high}); err != nil {
 		t.Fatal(err)
@@ -32,7 +32,7 @@ func TestGenerateIDSnapshotRace(t *testing.T) {
 	if err := db.log.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	db.idHigh.Store(high)
+	db.ids.high.Store(high)
 	first, _ := db.GenerateID()
 	if err := db.Flush(); err != nil {
 		t.Fatal(err)

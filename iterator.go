@@ -74,9 +74,11 @@ func (it *Iterator) Next() bool {
 	if it.done {
 		return false
 	}
-	if err := it.t.usable(); err != nil {
+	op, err := it.t.enter()
+	if err != nil {
 		return it.fail(err)
 	}
+	defer it.t.db.exit(op)
 	var ok bool
 	if it.rev {
 		ok = it.prev()

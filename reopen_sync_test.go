@@ -18,7 +18,7 @@ func TestReopenAfterProcessCrashThenPowerLoss(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.noClean.Store(true) // A must not touch files once "killed"
+	a.clean.off.Store(true) // A must not touch files once "killed"
 	if err := a.Flush(); err != nil {
 		t.Fatal(err)
 	}

@@ -69,7 +69,7 @@ func TestSnapshotDuringDropTree(t *testing.T) {
 		snap.Trees = append(snap.Trees, codec.TreeEntry{Name: name, Root: t.t.Root(), CreatedLSN: uint64(db.mu.created[name])})
 	}
 	db.mu.Unlock()
-	snap.IDHigh = db.idHigh.Load()
+	snap.IDHigh = db.ids.high.Load()
 	tail := db.log.Tail()
 	db.gate.exitWrite(c)
 	for db.log.CompletePrefix() < tail {

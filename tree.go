@@ -32,16 +32,27 @@ type MergeOperator func(key, old, operand []byte) []byte
 func (t *Tree) Name() string { return t.name }
 
 func (t *Tree) usable() error {
-	if t.db.closed.Load() {
-		return ErrClosed
-	}
-	if p := t.db.poisoned.Load(); p != nil {
-		return *p
+	if err := t.db.usable(); err != nil {
+		return err
 	}
 	if t.dropped.Load() {
 		return ErrTreeNotFound
 	}
 	return nil
+}
+
+// enter registers an operation on t (DB.enter): it fails when the database
+// is closed or poisoned, or t was dropped. The caller calls t.db.exit(c).
+func (t *Tree) enter() (*paddedCount, error) {
+	c, err := t.db.enter()
+	if err != nil {
+		return nil, err
+	}
+	if t.dropped.Load() {
+		t.db.exit(c)
+		return nil, ErrTreeNotFound
+	}
+	return c, nil
 }
 
 func (t *Tree) mapErr(err error) error {
@@ -83,9 +94,11 @@ func clone(b []byte) []byte {
 
 // write applies fn to key as a single-key write.
 func (t *Tree) write(key []byte, fn func(old []byte, found bool) ([]byte, tree.Action)) (tree.Result, error) {
-	if err := t.usable(); err != nil {
+	op, err := t.enter()
+	if err != nil {
 		return tree.Result{}, err
 	}
+	defer t.db.exit(op)
 	c := t.gate.enterWrite()
 	defer t.gate.exitWrite(c)
 	return t.apply(key, fn)
@@ -105,8 +118,11 @@ func (t *Tree) apply(key []byte, fn func(old []byte, found bool) ([]byte, tree.A
 	defer mu.Unlock()
 	res, err := t.t.Modify(key, fn)
 	t.count(key, res)
-	if err == nil && res.Changed {
-		publish(subs, key, res.New, !res.Present)
+	if res.Changed {
+		// Published even when a structure change after the write failed
+		// (err != nil): the write itself is applied and visible. The key
+		// is copied: callers' slices are never retained.
+		publish(subs, clone(key), res.New, !res.Present)
 	}
 	return res, t.mapErr(err)
 }
@@ -120,14 +136,15 @@ func (t *Tree) count(key []byte, res tree.Result) {
 
 // Get returns the value of key, or nil when it is absent.
 func (t *Tree) Get(key []byte) ([]byte, error) {
-	if err := t.usable(); err != nil {
+	op, err := t.enter()
+	if err != nil {
 		return nil, err
 	}
+	defer t.db.exit(op)
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
 	var v []byte
-	var err error
 	t.gate.read(func() { v, _, err = t.t.Get(key) })
 	return v, t.mapErr(err)
 }
@@ -270,9 +287,11 @@ func (t *Tree) Merge(key, operand []byte) ([]byte, error) {
 // seek runs a positioned read under the batch gate and returns copies-free
 // key and value slices of an immutable leaf snapshot.
 func (t *Tree) seek(fn func() (k, v []byte, err error)) (k, v []byte, err error) {
-	if err := t.usable(); err != nil {
+	op, err := t.enter()
+	if err != nil {
 		return nil, nil, err
 	}
+	defer t.db.exit(op)
 	t.gate.read(func() { k, v, err = fn() })
 	return k, v, t.mapErr(err)
 }
@@ -326,9 +345,11 @@ func (t *Tree) PopMin() (k, v []byte, err error) { return t.pop(false) }
 func (t *Tree) PopMax() (k, v []byte, err error) { return t.pop(true) }
 
 func (t *Tree) pop(last bool) (k, v []byte, err error) {
-	if err := t.usable(); err != nil {
+	op, err := t.enter()
+	if err != nil {
 		return nil, nil, err
 	}
+	defer t.db.exit(op)
 	c := t.gate.enterWrite()
 	k, v, found, slow, err := t.t.PopEdge(last, t.notifyDelete)
 	t.gate.exitWrite(c)
@@ -385,9 +406,11 @@ func (t *Tree) notifyDelete(key []byte) func(bool) {
 // Len returns the number of entries. It is not a point-in-time count when
 // writes run concurrently.
 func (t *Tree) Len() (int, error) {
-	if err := t.usable(); err != nil {
+	op, err := t.enter()
+	if err != nil {
 		return 0, err
 	}
+	defer t.db.exit(op)
 	n, err := t.t.Len()
 	return n, t.mapErr(err)
 }
@@ -415,9 +438,11 @@ func (t *Tree) Clear() error {
 // see all of them or none, and after a crash the database holds all of them
 // or none. While a batch applies, the other writers of the database wait.
 func (t *Tree) ApplyBatch(b *Batch) error {
-	if err := t.usable(); err != nil {
+	op, err := t.enter()
+	if err != nil {
 		return err
 	}
+	defer t.db.exit(op)
 	for _, op := range b.ops {
 		if err := checkEntry(op.key, op.value); err != nil {
 			return err

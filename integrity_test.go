@@ -1,0 +1,146 @@
+package sled_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sledgo/sled"
+	"github.com/sledgo/sled/vfs"
+)
+
+// Regression (crash-integrity issue, defect 4): Remove must not retain the
+// caller's key; the subscriber's event used to alias it.
+func TestRemoveDoesNotRetainKey(t *testing.T) {
+	db := openTest(t)
+	mustInsert(t, db.Tree, b("watched"), b("v"))
+	s := db.WatchPrefix(b("w"))
+	defer s.Close()
+	k := b("watched")
+	if _, err := db.Remove(k); err != nil {
+		t.Fatal(err)
+	}
+	copy(k, "XXXXXXX") // the caller reuses its buffer
+	ev := recv(t, s)
+	if string(ev.Key) != "watched" || !ev.Deleted {
+		t.Fatalf("event %q deleted=%v, want the removed key unchanged", ev.Key, ev.Deleted)
+	}
+}
+
+// Regression (defect 5): calls racing Close return nil or ErrClosed, never
+// an internal error, and every write that returned nil survives the close.
+func TestCloseDrainsOperationsInFlight(t *testing.T) {
+	for round := range 20 {
+		fs := vfs.NewMem()
+		cfg := sled.Config{Path: "db", FS: fs, FlushEvery: -1, NodeMaxEntries: 4}
+		db, err := cfg.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		acked := map[string]bool{}
+		var wg sync.WaitGroup
+		errs := make(chan error, 64)
+		for g := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; ; i++ {
+					k := fmt.Sprintf("g%d-%06d", g, i)
+					var err error
+					switch i % 4 {
+					case 0, 1:
+						_, err = db.Insert(b(k), b("v"))
+					case 2:
+						_, err = db.Get(b(k))
+						k = ""
+					case 3:
+						it := db.Range(b(fmt.Sprintf("g%d-", g)), nil)
+						for it.Next() {
+						}
+						err = it.Err()
+						it.Close()
+						k = ""
+					}
+					if errors.Is(err, sled.ErrClosed) {
+						return
+					}
+					if err != nil {
+						errs <- fmt.Errorf("round %d: %s: %w", round, k, err)
+						return
+					}
+					if k != "" {
+						mu.Lock()
+						acked[k] = true
+						mu.Unlock()
+					}
+				}
+			}()
+		}
+		time.Sleep(time.Duration(1+round%5) * time.Millisecond)
+		if err := db.Close(); err != nil {
+			t.Fatalf("round %d: Close: %v", round, err)
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Errorf("a call racing Close returned %v (want nil or ErrClosed)", err)
+		}
+		db, err = cfg.Open()
+		if err != nil {
+			t.Fatalf("round %d: reopen: %v", round, err)
+		}
+		for k := range acked {
+			if v := mustGet(t, db.Tree, b(k)); string(v) != "v" {
+				t.Fatalf("round %d: acknowledged write %s lost by Close", round, k)
+			}
+		}
+		closeDB(t, db)
+	}
+}
+
+// Regression (defect 3): a failure of background work is never dropped: it
+// shows in Stats and Check, and a failure that means corruption makes every
+// later call fail with it.
+func TestBackgroundErrorsSurface(t *testing.T) {
+	mem := vfs.NewMem()
+	var failSnapshots sync.Map
+	inj := vfs.InjectorFunc(func(op vfs.Op, path string) error {
+		if _, on := failSnapshots.Load("on"); on && op == vfs.OpCreate && strings.Contains(path, "snap-") {
+			return vfs.InjectedError(op, path, errors.New("disk full"))
+		}
+		return nil
+	})
+	cfg := sled.Config{Path: "db", FS: vfs.NewInjecting(mem, inj), SegmentSizeBytes: 64 << 10, NodeMaxEntries: 8, FlushEvery: -1}
+	db, err := cfg.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	failSnapshots.Store("on", true)
+	// Overwrites leave dead segments; the background cleaner's round
+	// needs a snapshot, which fails.
+	deadline := time.Now().Add(guard)
+	for i := 0; db.Stats().BackgroundErrors == 0; i++ {
+		if time.Now().After(deadline) {
+			t.Fatalf("no background error recorded; stats %+v", db.Stats())
+		}
+		if _, err := db.Insert(key(i%500), make([]byte, 200)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := db.Stats()
+	if st.BackgroundError == nil || !strings.Contains(st.BackgroundError.Error(), "disk full") {
+		t.Fatalf("Stats().BackgroundError = %v, want the injected failure", st.BackgroundError)
+	}
+	if err := db.Check(); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("Check = %v, want the background failure", err)
+	}
+	// A transient failure does not stop writes.
+	if _, err := db.Insert(b("after"), b("1")); err != nil {
+		t.Fatalf("write after a failed snapshot: %v", err)
+	}
+}

@@ -1,0 +1,250 @@
+package sled
+
+// Opening a database: the directory and its lock, recovery from the newest
+// snapshot and the log after it, and the trees.
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/sledgo/sled/internal/codec"
+	"github.com/sledgo/sled/internal/log"
+	"github.com/sledgo/sled/internal/node"
+	"github.com/sledgo/sled/internal/pagecache"
+	"github.com/sledgo/sled/internal/tree"
+	"github.com/sledgo/sled/vfs"
+)
+
+func (db *DB) openDir() error {
+	dir := db.cfg.Path
+	if dir == "" {
+		d, err := db.fs.MkdirTemp("", "sled-*")
+		if err != nil {
+			return fmt.Errorf("sled: creating a temporary directory: %w", err)
+		}
+		dir = d
+	} else if err := db.fs.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("sled: creating %s: %w", dir, err)
+	}
+	db.dir = dir
+	// The log directory and the database directory's entry for it must be
+	// durable before any log record is.
+	if err := db.fs.MkdirAll(db.fs.PathJoin(dir, logDirName), 0o755); err != nil {
+		return fmt.Errorf("sled: creating %s: %w", dir, err)
+	}
+	if err := db.fs.SyncDir(dir); err != nil {
+		return fmt.Errorf("sled: syncing %s: %w", dir, err)
+	}
+	if parent := filepath.Dir(dir); parent != dir {
+		if err := db.fs.SyncDir(parent); err != nil {
+			return fmt.Errorf("sled: syncing %s: %w", parent, err)
+		}
+	}
+	l, err := db.fs.Lock(db.fs.PathJoin(dir, lockFileName))
+	if err != nil {
+		if errors.Is(err, vfs.ErrLocked) {
+			return fmt.Errorf("%w: %s", ErrLocked, dir)
+		}
+		return fmt.Errorf("sled: locking %s: %w", dir, err)
+	}
+	db.lock = l
+	return nil
+}
+
+func (db *DB) releaseDir() error {
+	var err error
+	if db.lock != nil {
+		err = db.lock.Close()
+		db.lock = nil
+	}
+	if db.cfg.Temporary && db.dir != "" {
+		err = errors.Join(err, db.fs.RemoveAll(db.dir))
+	}
+	return err
+}
+
+// recover loads the newest snapshot, replays the log after it, and opens
+// the trees.
+func (db *DB) recover() error {
+	names, err := db.fs.List(db.dir)
+	if err != nil {
+		return fmt.Errorf("sled: listing %s: %w", db.dir, err)
+	}
+	var snaps []string
+	existing := false
+	for _, n := range names {
+		switch {
+		case strings.HasPrefix(n, snapPrefix) && strings.HasSuffix(n, ".tmp"):
+			// A snapshot being written when the process stopped.
+			if err := db.fs.Remove(db.fs.PathJoin(db.dir, n)); err != nil {
+				return fmt.Errorf("sled: removing %s: %w", n, err)
+			}
+		case strings.HasPrefix(n, snapPrefix):
+			snaps = append(snaps, n)
+			existing = true
+		case n == logDirName:
+			if segs, err := db.fs.List(db.fs.PathJoin(db.dir, logDirName)); err == nil && len(segs) > 0 {
+				existing = true
+			}
+		}
+	}
+	if existing && db.cfg.CreateNew {
+		return fmt.Errorf("%w: %s", ErrExists, db.dir)
+	}
+	db.recovered = existing
+	db.pc = pagecache.Open(pagecache.Options{
+		CacheCapacityBytes: db.cfg.CacheCapacityBytes,
+		Compression:        db.cfg.Compression,
+		CompressionLevel:   db.cfg.CompressionLevel,
+	})
+	trees := map[string]node.PageID{}
+	var from, minEnd log.LSN
+	if len(snaps) > 0 {
+		sort.Strings(snaps) // fixed-width hex LSNs sort in order
+		snap, err := db.readSnapshot(snaps[len(snaps)-1])
+		if err != nil {
+			return err
+		}
+		from = log.LSN(snap.LSN)
+		minEnd = from
+		db.snap.lsn.Store(snap.LSN)
+		for _, p := range snap.Pages {
+			locs := make([]pagecache.Loc, len(p.Locs))
+			for i, l := range p.Locs {
+				locs[i].LSN = log.LSN(l)
+				if p.Sizes != nil {
+					locs[i].Size = p.Sizes[i]
+				}
+				if l >= uint64(minEnd) {
+					minEnd = log.LSN(l) + 1 // the log must hold every record named
+				}
+			}
+			db.pc.RestorePage(p.ID, locs)
+		}
+		for _, f := range snap.Free {
+			db.pc.RestoreFree(f.ID, log.LSN(f.LSN))
+		}
+		db.pc.SetNext(snap.NextPage)
+		for _, t := range snap.Trees {
+			trees[t.Name] = t.Root
+			db.mu.created[t.Name] = log.LSN(t.CreatedLSN)
+		}
+		db.ids.high.Store(snap.IDHigh)
+	}
+	replay := func(lsn log.LSN, kind log.Kind, body []byte) error {
+		raw, err := db.pc.Decode(kind, body)
+		if err != nil {
+			return fmt.Errorf("log record at %d: %w", lsn, err)
+		}
+		secs, err := codec.DecodeSections(raw)
+		if err != nil {
+			return fmt.Errorf("log record at %d: %w", lsn, err)
+		}
+		shares := pagecache.ReplayShares(secs, len(raw), len(body))
+		for i, s := range secs {
+			switch s.Kind {
+			case codec.SecTreeCreate:
+				if c, ok := db.mu.created[s.Name]; !ok || c < lsn {
+					trees[s.Name] = s.Page
+					db.mu.created[s.Name] = lsn
+				}
+			case codec.SecTreeDrop:
+				if c, ok := db.mu.created[s.Name]; ok && c < lsn {
+					delete(trees, s.Name)
+					delete(db.mu.created, s.Name)
+				}
+			case codec.SecIDReserve:
+				if s.Value > db.ids.high.Load() {
+					db.ids.high.Store(s.Value)
+				}
+			default:
+				if err := db.pc.Replay(lsn, shares[i], s); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	lg, err := log.Open(log.Options{
+		FS:               db.fs,
+		Dir:              db.fs.PathJoin(db.dir, logDirName),
+		SegmentSizeBytes: db.cfg.SegmentSizeBytes,
+		FlushEvery:       db.cfg.FlushEvery,
+		MinEnd:           minEnd,
+		OnNewSegment: func(uint64) {
+			select {
+			case db.clean.events <- struct{}{}:
+			default:
+			}
+		},
+	}, from, replay)
+	if err != nil {
+		return openErr(err)
+	}
+	db.log = lg
+	db.pc.FinishRecovery()
+	db.pc.Attach(lg)
+	db.ids.next.Store(db.ids.high.Load())
+	for name, root := range trees {
+		db.mu.trees[name] = db.newTree(name, root)
+	}
+	if _, ok := db.mu.trees[DefaultTreeName]; !ok {
+		if _, err := db.createTree(DefaultTreeName); err != nil {
+			return err
+		}
+	}
+	db.Tree = db.mu.trees[DefaultTreeName]
+	return nil
+}
+
+// openErr marks decoding failures as corruption.
+func openErr(err error) error {
+	if errors.Is(err, codec.ErrCorrupt) || errors.Is(err, log.ErrCorrupt) {
+		return corruption(fmt.Errorf("sled: open: %w", err))
+	}
+	return fmt.Errorf("sled: open: %w", err)
+}
+
+func (db *DB) readSnapshot(name string) (*codec.Snapshot, error) {
+	f, err := db.fs.Open(db.fs.PathJoin(db.dir, name))
+	if err != nil {
+		return nil, fmt.Errorf("sled: opening snapshot: %w", err)
+	}
+	defer f.Close()
+	size, err := f.Size()
+	if err != nil {
+		return nil, err
+	}
+	snap, err := codec.ReadSnapshot(io.NewSectionReader(f, 0, size), size)
+	if err != nil {
+		return nil, openErr(fmt.Errorf("snapshot %s: %w", name, err))
+	}
+	return snap, nil
+}
+
+func (db *DB) newTree(name string, root node.PageID) *Tree {
+	return &Tree{db: db, name: name, t: tree.Open(db.pc, root, db.treeCfg), gate: &db.gate}
+}
+
+// createTree creates and logs a new tree; the caller holds db.mu (or runs
+// before the database is shared).
+func (db *DB) createTree(name string) (*Tree, error) {
+	var created log.LSN
+	root, err := db.pc.CreatePage(node.NewLeaf([]byte{}, nil, 0, nil, nil), func(id node.PageID) []codec.Section {
+		return []codec.Section{{Kind: codec.SecTreeCreate, Name: name, Page: id}}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if p, err := db.pc.Load(root); err == nil && len(p.Locs) > 0 {
+		created = p.Locs[0].LSN
+	}
+	t := db.newTree(name, root)
+	db.mu.trees[name] = t
+	db.mu.created[name] = created
+	return t, nil
+}
