@@ -1,0 +1,278 @@
+"""unittest suite of the Python binding (run by capi/ci.sh):
+
+    SLED_LIB=capi/build/libsled.so python3 -m unittest discover -s bindings/python -v
+"""
+
+import gc
+import os
+import shutil
+import tempfile
+import threading
+import unittest
+
+import sled
+
+
+class Base(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="sled-py-")
+        self.db = sled.Db(os.path.join(self.dir, "db"))
+
+    def tearDown(self):
+        self.db.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class TestMapping(Base):
+    def test_get_set_del_contains(self):
+        db = self.db
+        self.assertIsNone(db.get(b"k"))
+        self.assertEqual(db.get(b"k", b"dflt"), b"dflt")
+        with self.assertRaises(KeyError):
+            db[b"k"]
+        db[b"k"] = b"v"
+        self.assertEqual(db[b"k"], b"v")
+        self.assertIn(b"k", db)
+        self.assertEqual(db.insert(b"k", b"w"), b"v")
+        self.assertEqual(db.insert(b"new", b"x"), None)
+        del db[b"k"]
+        self.assertNotIn(b"k", db)
+        with self.assertRaises(KeyError):
+            del db[b"k"]
+        self.assertEqual(db.remove(b"new"), b"x")
+        self.assertIsNone(db.remove(b"new"))
+
+    def test_empty_and_binary(self):
+        db = self.db
+        db[b""] = b""
+        self.assertEqual(db.get(b""), b"")  # present and empty, not None
+        self.assertIn(b"", db)
+        db[bytearray(b"\x00\xff")] = memoryview(b"\x00\x00")
+        self.assertEqual(db[b"\x00\xff"], b"\x00\x00")
+
+    def test_types_and_limits(self):
+        with self.assertRaises(TypeError):
+            self.db["str key"] = b"v"
+        with self.assertRaises(sled.KeyTooLarge) as cm:
+            self.db[b"k" * (64 * 1024 + 1)] = b"v"
+        self.assertIsInstance(cm.exception, ValueError)
+        self.assertEqual(cm.exception.status, 7)
+        self.db[b"k" * (64 * 1024)] = b"v"  # the limit itself is fine
+
+    def test_compare_and_swap(self):
+        db = self.db
+        db.compare_and_swap(b"c", None, b"1")
+        with self.assertRaises(sled.CompareAndSwapError) as cm:
+            db.compare_and_swap(b"c", None, b"2")
+        self.assertEqual(cm.exception.current, b"1")
+        db.compare_and_swap(b"c", b"1", None)
+        with self.assertRaises(sled.CompareAndSwapError) as cm:
+            db.compare_and_swap(b"c", b"1", b"2")
+        self.assertIsNone(cm.exception.current)
+
+    def test_merge(self):
+        db = self.db
+        with self.assertRaises(sled.NoMergeOperator):
+            db.merge(b"m", b"a")
+        db.set_merge_operator(lambda k, old, op: (old or b"") + op)
+        gc.collect()  # the callback must survive collection
+        self.assertEqual(db.merge(b"m", b"a"), b"a")
+        self.assertEqual(db.merge(b"m", b"b"), b"ab")
+
+        def boom(k, old, op):
+            raise RuntimeError("no")
+        db.set_merge_operator(boom)
+        with self.assertRaises(sled.MergeFailed):
+            db.merge(b"m", b"c")
+        self.assertEqual(db[b"m"], b"ab")
+        db.set_merge_operator(lambda k, old, op: None)
+        self.assertIsNone(db.merge(b"m", b"x"))
+        self.assertNotIn(b"m", db)
+        db.set_merge_operator(None)
+        with self.assertRaises(sled.NoMergeOperator):
+            db.merge(b"m", b"a")
+
+    def test_ordered(self):
+        db = self.db
+        self.assertIsNone(db.first())
+        for k in (b"a", b"b", b"c"):
+            db[k] = k.upper()
+        self.assertEqual(db.first(), (b"a", b"A"))
+        self.assertEqual(db.last(), (b"c", b"C"))
+        self.assertEqual(db.get_lt(b"b"), (b"a", b"A"))
+        self.assertEqual(db.get_gt(b"b"), (b"c", b"C"))
+        self.assertIsNone(db.get_gt(b"c"))
+        self.assertEqual(db.pop_min(), (b"a", b"A"))
+        self.assertEqual(db.pop_max(), (b"c", b"C"))
+        self.assertEqual(len(db), 1)
+        db.clear()
+        self.assertEqual(len(db), 0)
+
+
+class TestIteration(Base):
+    def setUp(self):
+        super().setUp()
+        for k in (b"a", b"ab", b"abc", b"b", b"c"):
+            self.db[k] = k
+
+    def test_range_prefix_reverse(self):
+        db = self.db
+        self.assertEqual([k for k, _ in db.range()], [b"a", b"ab", b"abc", b"b", b"c"])
+        self.assertEqual([k for k, _ in db.range(b"ab", b"c")], [b"ab", b"abc", b"b"])
+        self.assertEqual([k for k, _ in db.range(hi=b"ab", reverse=True)], [b"a"])
+        self.assertEqual(list(db.prefix(b"ab")), [(b"ab", b"ab"), (b"abc", b"abc")])
+        self.assertEqual([k for k, _ in db.prefix(b"a", reverse=True)], [b"abc", b"ab", b"a"])
+        self.assertEqual(list(db), [b"a", b"ab", b"abc", b"b", b"c"])
+
+    def test_early_break_closes_the_iterator(self):
+        before = sled._live_iterators
+        for k, _ in self.db.range():
+            break
+        gc.collect()
+        self.assertEqual(sled._live_iterators, before)
+        gen = self.db.prefix(b"a")
+        next(gen)
+        self.assertEqual(sled._live_iterators, before + 1)
+        gen.close()
+        self.assertEqual(sled._live_iterators, before)
+
+    def test_iterator_after_close(self):
+        gen = self.db.range()
+        next(gen)
+        self.db.close()
+        with self.assertRaises(sled.Closed):
+            next(gen)
+
+
+class TestTreesAndBatches(Base):
+    def test_trees(self):
+        db = self.db
+        users = db.tree("users")
+        users[b"u1"] = b"ada"
+        self.assertNotIn(b"u1", db)
+        self.assertEqual(db.tree(b"users")[b"u1"], b"ada")
+        self.assertIn(b"users", db.tree_names())
+        self.assertIn(b"__sled__default", db.tree_names())
+        db.drop_tree("users")
+        with self.assertRaises(sled.TreeNotFound):
+            users.get(b"u1")
+        with self.assertRaises(sled.TreeNotFound):
+            db.drop_tree("users")
+        with self.assertRaises(sled.InvalidArgument):
+            db.drop_tree("__sled__default")
+
+    def test_batch(self):
+        db = self.db
+        db[b"gone"] = b"x"
+        with db.batch() as b:
+            b[b"x"] = b"1"
+            b.insert(b"y", b"2")
+            del b[b"gone"]
+            self.assertEqual(len(b), 3)
+        self.assertEqual((db[b"x"], db[b"y"], db.get(b"gone")), (b"1", b"2", None))
+        with self.assertRaises(RuntimeError):
+            with db.batch() as b:
+                b[b"z"] = b"3"
+                raise RuntimeError("abort")
+        self.assertNotIn(b"z", db)  # not applied
+        b = sled.Batch()
+        b[b"q"] = b"1"
+        users = db.tree("users")
+        users.apply_batch(b)
+        b.close()
+        self.assertEqual(users[b"q"], b"1")
+        with self.assertRaises(sled.Closed):
+            users.apply_batch(b)
+
+
+class TestDatabase(Base):
+    def test_persistence_and_recovery(self):
+        path = os.path.join(self.dir, "p")
+        with sled.Db(path) as db:
+            self.assertFalse(db.was_recovered)
+            db[b"k"] = b"v"
+            i = db.generate_id()
+        with sled.Db(path) as db:
+            self.assertTrue(db.was_recovered)
+            self.assertEqual(db[b"k"], b"v")
+            self.assertGreater(db.generate_id(), i)
+
+    def test_errors(self):
+        path = os.path.join(self.dir, "db")
+        with self.assertRaises(sled.Locked):
+            sled.Db(path)
+        self.db.close()
+        with self.assertRaises(sled.Exists):
+            sled.Db(path, create_new=True)
+        with self.assertRaises(sled.InvalidConfig):
+            sled.Db(os.path.join(self.dir, "x"), mode=9)
+        with self.assertRaises(sled.InvalidConfig):
+            sled.Db()  # neither a path nor temporary
+        with open(os.path.join(self.dir, "file"), "w") as f:
+            f.write("x")
+        with self.assertRaises(sled.SledIOError) as cm:
+            sled.Db(os.path.join(self.dir, "file", "sub"))
+        self.assertIsInstance(cm.exception, OSError)
+
+    def test_closed(self):
+        self.db[b"k"] = b"v"
+        t = self.db.tree("t")
+        self.db.close()
+        self.db.close()  # idempotent
+        for call in (lambda: self.db[b"k"], lambda: self.db.flush(),
+                     lambda: t.get(b"k"), lambda: self.db.tree("u")):
+            with self.assertRaises(sled.Closed):
+                call()
+
+    def test_misc(self):
+        db = self.db
+        db[b"k"] = b"v"
+        db.flush()
+        self.assertGreater(db.size_on_disk(), 0)
+        st = db.stats()
+        self.assertGreaterEqual(st["trees"], 1)
+        self.assertGreater(st["disk_bytes"], 0)
+        dump = os.path.join(self.dir, "dump")
+        db.export(dump)
+        with sled.Db(temporary=True) as other:
+            other.import_(dump)
+            self.assertEqual(other.checksum(), db.checksum())
+            self.assertEqual(other[b"k"], b"v")
+            with open(os.path.join(self.dir, "junk"), "wb") as f:
+                f.write(b"not a dump" * 10)
+            with self.assertRaises(sled.Corruption):
+                other.import_(os.path.join(self.dir, "junk"))
+        self.assertEqual(sled.library_version()[0], 0)
+
+    def test_config_options(self):
+        with sled.Db(os.path.join(self.dir, "cfg"), cache_capacity=8 << 20, flush_every_ms=-1,
+                     compression=True, compression_level=3, mode=sled.HIGH_THROUGHPUT,
+                     segment_size=1 << 20) as db:
+            db[b"k"] = b"v" * 1000
+            db.flush()
+            self.assertEqual(len(db[b"k"]), 1000)
+
+    def test_threads(self):
+        db = self.db
+        errors = []
+
+        def work(n):
+            try:
+                for i in range(300):
+                    k = b"t%d/%04d" % (n, i)
+                    db[k] = k
+                    assert db[k] == k
+                assert len(list(db.prefix(b"t%d/" % n))) == 300
+            except Exception as e:  # reported below
+                errors.append(e)
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])
+        self.assertEqual(len(db), 6 * 300)
+
+
+if __name__ == "__main__":
+    unittest.main()
