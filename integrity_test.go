@@ -144,3 +144,59 @@ func TestBackgroundErrorsSurface(t *testing.T) {
 		t.Fatalf("write after a failed snapshot: %v", err)
 	}
 }
+
+// Regression (defect 8): a segment file that the page table needs and that
+// is missing or cut short is corruption at Open, not a failed read later.
+func TestOpenReportsMissingOrShortSegment(t *testing.T) {
+	build := func(t *testing.T) (*vfs.MemFS, sled.Config, []string) {
+		mem := vfs.NewMem()
+		cfg := sled.Config{Path: "db", FS: mem, SegmentSizeBytes: 64 << 10, FlushEvery: -1}
+		db, err := cfg.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3000 {
+			mustInsert(t, db.Tree, key(i), make([]byte, 100))
+		}
+		closeDB(t, db)
+		names, err := mem.List("db/log")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var segs []string
+		for _, n := range names {
+			if strings.HasPrefix(n, "seg-") {
+				segs = append(segs, "db/log/"+n)
+			}
+		}
+		if len(segs) < 3 {
+			t.Fatalf("only %d segments", len(segs))
+		}
+		return mem, cfg, segs
+	}
+	t.Run("missing", func(t *testing.T) {
+		mem, cfg, segs := build(t)
+		if err := mem.Remove(segs[0]); err != nil {
+			t.Fatal(err)
+		}
+		_, err := cfg.Open()
+		if !errors.Is(err, sled.ErrCorruption) || !strings.Contains(err.Error(), "missing") {
+			t.Fatalf("Open with %s removed: %v, want ErrCorruption naming the missing file", segs[0], err)
+		}
+	})
+	t.Run("short", func(t *testing.T) {
+		mem, cfg, segs := build(t)
+		f, err := mem.OpenReadWrite(segs[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Truncate(100); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		_, err = cfg.Open()
+		if !errors.Is(err, sled.ErrCorruption) {
+			t.Fatalf("Open with %s cut short: %v, want ErrCorruption", segs[0], err)
+		}
+	})
+}

@@ -187,6 +187,11 @@ func (db *DB) recover() error {
 	}
 	db.log = lg
 	db.pc.FinishRecovery()
+	// Every record the page table names must be on disk: a missing or
+	// short segment is corruption now, not a failed read later.
+	if err := lg.CheckPresent(db.pc.LastBySegment(lg.SegmentSize())); err != nil {
+		return openErr(err)
+	}
 	db.pc.Attach(lg)
 	db.ids.next.Store(db.ids.high.Load())
 	for name, root := range trees {

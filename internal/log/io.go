@@ -1,7 +1,9 @@
 package log
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 
 	"github.com/sledgo/sled/vfs"
 )
@@ -176,6 +178,11 @@ func (l *Log) segFile(seg uint64) (vfs.File, error) {
 		return nil, ErrClosed
 	}
 	f, err := l.fs.Open(l.path(segName(seg)))
+	if errors.Is(err, fs.ErrNotExist) {
+		// A record that was named (the caller read its LSN from the page
+		// table) lives in a segment the directory lacks.
+		return nil, fmt.Errorf("%w: segment file %s is missing", ErrCorrupt, segName(seg))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("log: open %s: %w", segName(seg), err)
 	}

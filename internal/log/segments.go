@@ -103,3 +103,26 @@ func (l *Log) RemoveSegment(seg uint64) error {
 	l.stats.removed.Add(1)
 	return nil
 }
+
+// CheckPresent verifies that the records a caller's state names exist on
+// disk: for each segment in last, the segment file exists and is long
+// enough to hold the record header at last[seg]. Open calls it with the
+// newest location that the page table names in each segment, so that a
+// missing or cut-short file is reported as corruption at once, not by a
+// read much later. Every failure wraps ErrCorrupt.
+func (l *Log) CheckPresent(last map[uint64]LSN) error {
+	for seg, lsn := range last {
+		name := segName(seg)
+		fi, err := l.fs.Stat(l.path(name))
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("%w: segment file %s is missing (it holds the record at LSN %d)", ErrCorrupt, name, lsn)
+		}
+		if err != nil {
+			return fmt.Errorf("log: stat %s: %w", name, err)
+		}
+		if need := int64(lsn%l.segSize) + headerSize; fi.Size() < need {
+			return fmt.Errorf("%w: segment file %s has %d bytes, cut short of the record at LSN %d", ErrCorrupt, name, fi.Size(), lsn)
+		}
+	}
+	return nil
+}

@@ -114,3 +114,19 @@ func (c *Cache) WaitReaders(stop <-chan struct{}) bool {
 	}
 	return true
 }
+
+// LastBySegment returns, for each segment that an allocated page names, the
+// newest location named in it: what Open checks exists (log.CheckPresent).
+func (c *Cache) LastBySegment(segSize log.LSN) map[uint64]log.LSN {
+	last := map[uint64]log.LSN{}
+	c.each(func(_ node.PageID, _ *slot, p *Page) {
+		if p != nil && !p.freed {
+			for _, l := range p.Locs {
+				if seg := uint64(l.LSN / segSize); l.LSN >= last[seg] {
+					last[seg] = l.LSN
+				}
+			}
+		}
+	})
+	return last
+}
