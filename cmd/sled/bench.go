@@ -136,7 +136,7 @@ var opNames = [numOps]string{"get", "insert", "scan"}
 type benchPhase struct {
 	limit    int64
 	duration time.Duration
-	deadline time.Time // start + duration, set by runPhase
+	deadline time.Time    // start + duration, set by runPhase
 	next     atomic.Int64 // operations claimed so far
 	failed   atomic.Bool
 	errOnce  sync.Once
