@@ -47,8 +47,16 @@ type Config struct {
 	Compression        bool          // zstd-compress what goes to disk
 	CompressionLevel   int           // zstd level; 0 = default
 	FlushEvery         time.Duration // background flush period; 0 = default (500ms); < 0 = never
-	SegmentSizeBytes   int           // log segment size; 0 = default (8 MiB)
+	SegmentSizeBytes   int           // log segment size of a new database; 0 = default (8 MiB); an existing database keeps its own
 	FS                 vfs.FS        // nil = the operating system
+
+	// ReadOnly opens an existing database for reading only. It takes a
+	// shared lock (other read-only opens may share the database; an open
+	// for writing excludes them and they exclude it), writes nothing to the
+	// directory (no recovery writes, snapshots or cleaning), and every write
+	// returns ErrReadOnly. Open fails with an error matching fs.ErrNotExist
+	// when there is no database at Path.
+	ReadOnly bool
 
 	// NodeMaxEntries bounds the entries of a tree node before it splits;
 	// 0 = default (64). Small values (>= 4) make structure changes frequent,
@@ -84,6 +92,9 @@ func (c Config) Validate() error {
 	}
 	if c.Path == "" && !c.Temporary {
 		bad("Path is empty and Temporary is not set")
+	}
+	if c.ReadOnly && (c.Temporary || c.CreateNew) {
+		bad("ReadOnly excludes Temporary and CreateNew")
 	}
 	if c.CacheCapacityBytes < 0 {
 		bad("CacheCapacityBytes %d is negative", c.CacheCapacityBytes)

@@ -136,8 +136,10 @@ func (c Config) Open() (*DB, error) {
 		db.releaseDir()
 		return nil, err
 	}
-	db.bg.wg.Add(1)
-	go db.background()
+	if !c.ReadOnly {
+		db.bg.wg.Add(1)
+		go db.background()
+	}
 	return db, nil
 }
 
@@ -157,7 +159,8 @@ func (db *DB) poison(err error) {
 	db.poisoned.CompareAndSwap(nil, &e)
 }
 
-// OpenTree returns the tree called name, creating it if absent.
+// OpenTree returns the tree called name, creating it if absent (on a
+// read-only database, an absent tree is an error matching ErrReadOnly).
 func (db *DB) OpenTree(name string) (*Tree, error) {
 	op, err := db.enter()
 	if err != nil {
@@ -173,6 +176,9 @@ func (db *DB) OpenTree(name string) (*Tree, error) {
 	if ok {
 		return t, nil
 	}
+	if db.cfg.ReadOnly {
+		return nil, fmt.Errorf("%w: tree %q does not exist and cannot be created", ErrReadOnly, name)
+	}
 	// Lock order: the gate, then mu (as snapshot does).
 	c := db.gate.enterWrite()
 	defer db.gate.exitWrite(c)
@@ -187,7 +193,7 @@ func (db *DB) OpenTree(name string) (*Tree, error) {
 // DropTree removes the tree called name and all its contents. Handles to it
 // return ErrTreeNotFound afterwards; OpenTree(name) makes a new, empty tree.
 func (db *DB) DropTree(name string) error {
-	op, err := db.enter()
+	op, err := db.enterWrite()
 	if err != nil {
 		return err
 	}
@@ -297,7 +303,7 @@ func (db *DB) Close() error {
 	}
 	db.ops.drain() // the operations in flight finish against an open log
 	var err error
-	if !db.cfg.Temporary && db.poisoned.Load() == nil && db.log.Err() == nil {
+	if !db.cfg.Temporary && !db.cfg.ReadOnly && db.poisoned.Load() == nil && db.log.Err() == nil {
 		err = db.snapshot()
 	}
 	db.closing.err = errors.Join(err, db.shutdown(), db.releaseDir())

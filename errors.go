@@ -29,6 +29,9 @@ var (
 	ErrConflict = errors.New("sled: transaction conflict")
 	// ErrDefaultTree is returned by DropTree for the default tree.
 	ErrDefaultTree = errors.New("sled: the default tree cannot be dropped")
+	// ErrReadOnly is returned by every write to a database opened with
+	// Config.ReadOnly.
+	ErrReadOnly = errors.New("sled: database is open read-only")
 	// ErrInvalidConfig is matched by every error of Config validation.
 	ErrInvalidConfig = errors.New("sled: invalid config")
 )

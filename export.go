@@ -44,6 +44,9 @@ func (db *DB) Import(r io.Reader) error {
 	if db.closed.Load() {
 		return ErrClosed
 	}
+	if db.cfg.ReadOnly {
+		return ErrReadOnly
+	}
 	d, err := codec.NewDumpReader(r, codec.Limits{MaxKeyBytes: MaxKeyBytes, MaxValueBytes: MaxValueBytes, MaxNameBytes: MaxTreeNameBytes})
 	if err != nil {
 		return importErr(err)

@@ -9,7 +9,7 @@ import (
 // GenerateID returns a unique, increasing id, also across restarts and
 // crashes: ids are reserved in durable blocks.
 func (db *DB) GenerateID() (uint64, error) {
-	op, err := db.enter()
+	op, err := db.enterWrite()
 	if err != nil {
 		return 0, err
 	}

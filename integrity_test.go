@@ -200,3 +200,41 @@ func TestOpenReportsMissingOrShortSegment(t *testing.T) {
 		}
 	})
 }
+
+// The segment size is the database's, not the opener's: a reopen with a
+// different (or the default) SegmentSizeBytes reads the database as
+// written; a damaged META is corruption.
+func TestSegmentSizeKeptAcrossOpens(t *testing.T) {
+	mem := vfs.NewMem()
+	db, err := sled.Config{Path: "db", FS: mem, SegmentSizeBytes: 64 << 10, FlushEvery: -1}.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2000 {
+		mustInsert(t, db.Tree, key(i), make([]byte, 100))
+	}
+	closeDB(t, db)
+	for _, size := range []int{0, 1 << 20} {
+		db, err := sled.Config{Path: "db", FS: mem, SegmentSizeBytes: size, FlushEvery: -1}.Open()
+		if err != nil {
+			t.Fatalf("reopen with SegmentSizeBytes %d: %v", size, err)
+		}
+		for i := range 2000 {
+			if v := mustGet(t, db.Tree, key(i)); len(v) != 100 {
+				t.Fatalf("key %d: %q", i, v)
+			}
+		}
+		closeDB(t, db)
+	}
+	f, err := mem.OpenReadWrite("db/META")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte("X"), 12); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, err := (sled.Config{Path: "db", FS: mem}).Open(); !errors.Is(err, sled.ErrCorruption) {
+		t.Fatalf("open with a damaged META: %v, want ErrCorruption", err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -19,7 +20,37 @@ import (
 	"github.com/sledgo/sled/vfs"
 )
 
+// errNoDatabase is returned by a read-only Open of a directory that holds
+// no database; it matches fs.ErrNotExist.
+func errNoDatabase(dir string) error {
+	return fmt.Errorf("sled: no database at %s (a read-only open creates nothing): %w", dir, fs.ErrNotExist)
+}
+
+// openDirReadOnly locks an existing database directory with a shared lock,
+// creating and syncing nothing.
+func (db *DB) openDirReadOnly() error {
+	dir := db.cfg.Path
+	if fi, err := db.fs.Stat(dir); err != nil || !fi.IsDir() {
+		return errNoDatabase(dir)
+	}
+	db.dir = dir
+	l, err := db.fs.LockShared(db.fs.PathJoin(dir, lockFileName))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return errNoDatabase(dir)
+	case errors.Is(err, vfs.ErrLocked):
+		return fmt.Errorf("%w: %s (open for writing elsewhere)", ErrLocked, dir)
+	case err != nil:
+		return fmt.Errorf("sled: locking %s: %w", dir, err)
+	}
+	db.lock = l
+	return nil
+}
+
 func (db *DB) openDir() error {
+	if db.cfg.ReadOnly {
+		return db.openDirReadOnly()
+	}
 	dir := db.cfg.Path
 	if dir == "" {
 		d, err := db.fs.MkdirTemp("", "sled-*")
@@ -78,8 +109,15 @@ func (db *DB) recover() error {
 	existing := false
 	for _, n := range names {
 		switch {
+		case n == metaFileName+".tmp" && !db.cfg.ReadOnly:
+			if err := db.fs.Remove(db.fs.PathJoin(db.dir, n)); err != nil {
+				return fmt.Errorf("sled: removing %s: %w", n, err)
+			}
 		case strings.HasPrefix(n, snapPrefix) && strings.HasSuffix(n, ".tmp"):
 			// A snapshot being written when the process stopped.
+			if db.cfg.ReadOnly {
+				continue // ignored, left in place
+			}
 			if err := db.fs.Remove(db.fs.PathJoin(db.dir, n)); err != nil {
 				return fmt.Errorf("sled: removing %s: %w", n, err)
 			}
@@ -95,7 +133,13 @@ func (db *DB) recover() error {
 	if existing && db.cfg.CreateNew {
 		return fmt.Errorf("%w: %s", ErrExists, db.dir)
 	}
+	if !existing && db.cfg.ReadOnly {
+		return errNoDatabase(db.dir)
+	}
 	db.recovered = existing
+	if err := db.settleMeta(); err != nil {
+		return err
+	}
 	db.pc = pagecache.Open(pagecache.Options{
 		CacheCapacityBytes: db.cfg.CacheCapacityBytes,
 		Compression:        db.cfg.Compression,
@@ -175,6 +219,7 @@ func (db *DB) recover() error {
 		SegmentSizeBytes: db.cfg.SegmentSizeBytes,
 		FlushEvery:       db.cfg.FlushEvery,
 		MinEnd:           minEnd,
+		ReadOnly:         db.cfg.ReadOnly,
 		OnNewSegment: func(uint64) {
 			select {
 			case db.clean.events <- struct{}{}:
@@ -198,6 +243,10 @@ func (db *DB) recover() error {
 		db.mu.trees[name] = db.newTree(name, root)
 	}
 	if _, ok := db.mu.trees[DefaultTreeName]; !ok {
+		if db.cfg.ReadOnly {
+			// Created, then stopped before its first record was durable.
+			return errNoDatabase(db.dir)
+		}
 		if _, err := db.createTree(DefaultTreeName); err != nil {
 			return err
 		}

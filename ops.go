@@ -32,6 +32,15 @@ func (db *DB) enter() (*paddedCount, error) {
 	return c, nil
 }
 
+// enterWrite is enter for an operation that writes: it also fails on a
+// read-only database.
+func (db *DB) enterWrite() (*paddedCount, error) {
+	if db.cfg.ReadOnly {
+		return nil, ErrReadOnly
+	}
+	return db.enter()
+}
+
 // exit ends an operation started by enter.
 func (db *DB) exit(c *paddedCount) { c.n.Add(-1) }
 

@@ -41,6 +41,15 @@ func (t *Tree) usable() error {
 	return nil
 }
 
+// enterWrite is enter for an operation that writes: it also fails on a
+// read-only database.
+func (t *Tree) enterWrite() (*paddedCount, error) {
+	if t.db.cfg.ReadOnly {
+		return nil, ErrReadOnly
+	}
+	return t.enter()
+}
+
 // enter registers an operation on t (DB.enter): it fails when the database
 // is closed or poisoned, or t was dropped. The caller calls t.db.exit(c).
 func (t *Tree) enter() (*paddedCount, error) {
@@ -61,6 +70,8 @@ func (t *Tree) mapErr(err error) error {
 		return nil
 	case errors.Is(err, tree.ErrDropped):
 		return ErrTreeNotFound
+	case errors.Is(err, log.ErrReadOnly):
+		return ErrReadOnly
 	case errors.Is(err, tree.ErrCorrupt), errors.Is(err, log.ErrCorrupt), errors.Is(err, codec.ErrCorrupt):
 		return corruption(err)
 	}
@@ -94,7 +105,7 @@ func clone(b []byte) []byte {
 
 // write applies fn to key as a single-key write.
 func (t *Tree) write(key []byte, fn func(old []byte, found bool) ([]byte, tree.Action)) (tree.Result, error) {
-	op, err := t.enter()
+	op, err := t.enterWrite()
 	if err != nil {
 		return tree.Result{}, err
 	}
@@ -345,7 +356,7 @@ func (t *Tree) PopMin() (k, v []byte, err error) { return t.pop(false) }
 func (t *Tree) PopMax() (k, v []byte, err error) { return t.pop(true) }
 
 func (t *Tree) pop(last bool) (k, v []byte, err error) {
-	op, err := t.enter()
+	op, err := t.enterWrite()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -438,7 +449,7 @@ func (t *Tree) Clear() error {
 // see all of them or none, and after a crash the database holds all of them
 // or none. While a batch applies, the other writers of the database wait.
 func (t *Tree) ApplyBatch(b *Batch) error {
-	op, err := t.enter()
+	op, err := t.enterWrite()
 	if err != nil {
 		return err
 	}

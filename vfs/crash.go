@@ -64,7 +64,7 @@ func (fs *MemFS) CrashClone(opts CrashOptions) *MemFS {
 	}
 	return &MemFS{
 		root:  c.dir(fs.root),
-		locks: make(map[*memNode]struct{}),
+		locks: make(map[*memNode]int),
 	}
 }
 

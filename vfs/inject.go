@@ -31,7 +31,7 @@ const (
 	OpSyncDir               // FS.SyncDir
 	OpTruncate              // File.Truncate
 	OpPreallocate           // File.Preallocate
-	OpLock                  // FS.Lock
+	OpLock                  // FS.Lock, FS.LockShared
 
 	numOps
 )
@@ -426,6 +426,13 @@ func (fs *injectingFS) Lock(name string) (io.Closer, error) {
 		return nil, err
 	}
 	return fs.fs.Lock(name)
+}
+
+func (fs *injectingFS) LockShared(name string) (io.Closer, error) {
+	if err := fs.inj.MaybeError(OpLock, name); err != nil {
+		return nil, err
+	}
+	return fs.fs.LockShared(name)
 }
 
 func (fs *injectingFS) PathJoin(elem ...string) string { return fs.fs.PathJoin(elem...) }

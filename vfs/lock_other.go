@@ -14,25 +14,38 @@ import (
 // processes.
 var (
 	lockRegistryMu sync.Mutex
-	lockRegistry   = map[string]bool{}
+	lockRegistry   = map[string]int{} // -1: held exclusively; n > 0: n shared holders
 )
 
 func (osFS) Lock(name string) (io.Closer, error) {
+	return registryLockOf(name, os.O_RDWR|os.O_CREATE, false)
+}
+
+func (osFS) LockShared(name string) (io.Closer, error) {
+	return registryLockOf(name, os.O_RDONLY, true)
+}
+
+func registryLockOf(name string, flag int, shared bool) (io.Closer, error) {
 	abs, err := filepath.Abs(name)
 	if err != nil {
 		return nil, &os.PathError{Op: "lock", Path: name, Err: err}
 	}
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o666)
+	f, err := os.OpenFile(name, flag, 0o666)
 	if err != nil {
 		return nil, err
 	}
 	lockRegistryMu.Lock()
 	defer lockRegistryMu.Unlock()
-	if lockRegistry[abs] {
+	held := lockRegistry[abs]
+	if held < 0 || (held > 0 && !shared) {
 		_ = f.Close()
 		return nil, &os.PathError{Op: "lock", Path: name, Err: ErrLocked}
 	}
-	lockRegistry[abs] = true
+	if shared {
+		lockRegistry[abs] = held + 1
+	} else {
+		lockRegistry[abs] = -1
+	}
 	return &registryLock{abs: abs, f: f}, nil
 }
 
@@ -47,7 +60,11 @@ func (l *registryLock) Close() error {
 	if l.f == nil {
 		return &os.PathError{Op: "unlock", Path: l.abs, Err: os.ErrClosed}
 	}
-	delete(lockRegistry, l.abs)
+	if n := lockRegistry[l.abs]; n > 1 {
+		lockRegistry[l.abs] = n - 1
+	} else {
+		delete(lockRegistry, l.abs)
+	}
 	f := l.f
 	l.f = nil
 	return f.Close()

@@ -17,13 +17,23 @@ import (
 // anew); no in-process registry is needed. Unlike fcntl locks, closing an
 // unrelated descriptor of the same file does not release the lock.
 func (osFS) Lock(name string) (io.Closer, error) {
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o666)
+	return flock(name, os.O_RDWR|os.O_CREATE, syscall.LOCK_EX)
+}
+
+// LockShared acquires flock(2) LOCK_SH|LOCK_NB on the named file, which
+// must exist; it is opened read-only.
+func (osFS) LockShared(name string) (io.Closer, error) {
+	return flock(name, os.O_RDONLY, syscall.LOCK_SH)
+}
+
+func flock(name string, flag, how int) (io.Closer, error) {
+	f, err := os.OpenFile(name, flag, 0o666)
 	if err != nil {
 		return nil, err
 	}
 	of := &osFile{File: f}
 	err = of.control("lock", func(fd int) error {
-		return syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB)
+		return syscall.Flock(fd, how|syscall.LOCK_NB)
 	})
 	if err != nil {
 		_ = f.Close()

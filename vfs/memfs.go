@@ -35,7 +35,7 @@ type MemFS struct {
 	// file node's mu.
 	mu      sync.Mutex
 	root    *memNode
-	locks   map[*memNode]struct{}
+	locks   map[*memNode]int // -1: held exclusively; n > 0: n shared holders
 	tempSeq uint64
 }
 
@@ -45,7 +45,7 @@ var _ FS = (*MemFS)(nil)
 func NewMem() *MemFS {
 	return &MemFS{
 		root:  newMemDir(0o755),
-		locks: make(map[*memNode]struct{}),
+		locks: make(map[*memNode]int),
 	}
 }
 
@@ -517,7 +517,12 @@ func (fs *MemFS) SyncDir(dir string) error {
 
 // Lock implements FS. Locks belong to files, not names: a lock file that is
 // renamed stays locked. Locks are not carried over by CrashClone.
-func (fs *MemFS) Lock(name string) (io.Closer, error) {
+func (fs *MemFS) Lock(name string) (io.Closer, error) { return fs.lock(name, false) }
+
+// LockShared implements FS.
+func (fs *MemFS) LockShared(name string) (io.Closer, error) { return fs.lock(name, true) }
+
+func (fs *MemFS) lock(name string, shared bool) (io.Closer, error) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	dir, base, err := fs.lookupParent("open", name)
@@ -525,16 +530,24 @@ func (fs *MemFS) Lock(name string) (io.Closer, error) {
 		return nil, err
 	}
 	n, ok := dir.children[base]
-	if !ok {
+	switch {
+	case !ok && shared:
+		return nil, pathErr("open", name, os.ErrNotExist)
+	case !ok:
 		n = newMemFile()
 		dir.setEntry(base, n)
-	} else if n.isDir {
+	case n.isDir:
 		return nil, pathErr("open", name, syscall.EISDIR)
 	}
-	if _, held := fs.locks[n]; held {
+	held := fs.locks[n]
+	if held < 0 || (held > 0 && !shared) {
 		return nil, pathErr("lock", name, ErrLocked)
 	}
-	fs.locks[n] = struct{}{}
+	if shared {
+		fs.locks[n] = held + 1
+	} else {
+		fs.locks[n] = -1
+	}
 	return &memLock{fs: fs, n: n, name: name}, nil
 }
 
@@ -550,7 +563,11 @@ func (l *memLock) Close() error {
 	if l.n == nil {
 		return pathErr("unlock", l.name, os.ErrClosed)
 	}
-	delete(l.fs.locks, l.n)
+	if c := l.fs.locks[l.n]; c > 1 {
+		l.fs.locks[l.n] = c - 1
+	} else {
+		delete(l.fs.locks, l.n)
+	}
 	l.n = nil
 	return nil
 }

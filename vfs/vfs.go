@@ -89,6 +89,12 @@ type FS interface {
 	// returned io.Closer is closed.
 	Lock(name string) (io.Closer, error)
 
+	// LockShared acquires a shared lock on the named lock file, which must
+	// exist (a read-only user never creates files). Shared locks coexist;
+	// a shared lock and an exclusive one (Lock) exclude each other, and the
+	// one that comes second fails with an error matching ErrLocked.
+	LockShared(name string) (io.Closer, error)
+
 	// PathJoin joins path elements like filepath.Join.
 	PathJoin(elem ...string) string
 

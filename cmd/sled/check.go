@@ -14,7 +14,7 @@ var checkCmd = &command{
 	minArgs:  0,
 	maxArgs:  0,
 	setup: func(fs *flag.FlagSet) func(*env, []string) error {
-		var f dbFlags
+		f := dbFlags{readOnly: true} // reading never creates or changes a database
 		f.register(fs)
 		return func(e *env, _ []string) error {
 			if err := f.check(); err != nil {

@@ -196,8 +196,9 @@ func parse(fs *flag.FlagSet, args []string, min, max int) ([]string, error) {
 
 // dbFlags are the flags of every command that works on a database.
 type dbFlags struct {
-	path string
-	tree string
+	path     string
+	tree     string
+	readOnly bool // the command only reads: open with Config.ReadOnly
 }
 
 func (f *dbFlags) register(fs *flag.FlagSet) {
@@ -215,7 +216,7 @@ func (f *dbFlags) check() error {
 // openDB opens the database of f. The caller must call close, and report
 // its error: Close flushes.
 func (e *env) openDB(f *dbFlags) (*sled.DB, func() error, error) {
-	cfg := sled.Config{Path: f.path}
+	cfg := sled.Config{Path: f.path, ReadOnly: f.readOnly}
 	if e.open != nil {
 		return e.open(cfg)
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -179,12 +181,18 @@ func TestParseInterspersed(t *testing.T) {
 
 // An error of the library is printed once with the "sled: " prefix, and
 // exits 1.
+// Reading commands open read-only: on a path without a database they fail
+// with a clear error and create nothing.
 func TestOpenFailure(t *testing.T) {
-	code, out, errOut := runArgs("get", "-path", t.TempDir()+"/db", "k")
-	if code == exitOK {
-		t.Skip("persistent databases work; nothing to fail")
-	}
-	if code != exitFail || out != "" || !strings.HasPrefix(errOut, "sled: ") || strings.HasPrefix(errOut, "sled: sled:") {
-		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	for _, args := range [][]string{{"get", "k"}, {"scan"}, {"stats"}, {"export", "-"}, {"check"}} {
+		path := t.TempDir() + "/db"
+		code, out, errOut := runArgs(append([]string{args[0], "-path", path}, args[1:]...)...)
+		if code != exitFail || out != "" || !strings.HasPrefix(errOut, "sled: ") || strings.HasPrefix(errOut, "sled: sled:") ||
+			!strings.Contains(errOut, "no database") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want a failed open naming the missing database", args, code, out, errOut)
+		}
+		if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%v on a missing database created %s (stat: %v)", args, path, err)
+		}
 	}
 }

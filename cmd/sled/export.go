@@ -19,7 +19,7 @@ var exportCmd = &command{
 	minArgs:  0,
 	maxArgs:  1,
 	setup: func(fs *flag.FlagSet) func(*env, []string) error {
-		var f dbFlags
+		f := dbFlags{readOnly: true} // reading never creates or changes a database
 		f.register(fs)
 		return func(e *env, args []string) error {
 			if err := f.check(); err != nil {

@@ -15,7 +15,7 @@ var getCmd = &command{
 	minArgs:  1,
 	maxArgs:  1,
 	setup: func(fs *flag.FlagSet) func(*env, []string) error {
-		var f dbFlags
+		f := dbFlags{readOnly: true} // reading never creates or changes a database
 		f.register(fs)
 		isHex := fs.Bool("hex", false, "KEY is hex, and the value is printed as hex")
 		raw := fs.Bool("raw", false, "write the value's bytes exactly, without quoting or newline")

@@ -17,7 +17,7 @@ var scanCmd = &command{
 	minArgs:  0,
 	maxArgs:  0,
 	setup: func(fs *flag.FlagSet) func(*env, []string) error {
-		var f dbFlags
+		f := dbFlags{readOnly: true} // reading never creates or changes a database
 		f.register(fs)
 		isHex := fs.Bool("hex", false, "bounds are hex, and keys and values are printed as hex")
 		prefix := fs.String("prefix", "", "only keys that start with `P`")

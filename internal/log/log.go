@@ -21,6 +21,7 @@ type Log struct {
 	flushDur time.Duration
 	minEnd   LSN // Options.MinEnd
 	onSeg    func(seg uint64)
+	readOnly bool // Options.ReadOnly
 
 	// cur is the buffer reservations go to. It is replaced (by the sealer
 	// only, L3) after the buffer it points to is sealed.
@@ -130,6 +131,7 @@ func Open(opts Options, replayFrom LSN, replay func(lsn LSN, kind Kind, body []b
 		blobMin:  opts.BufferSizeBytes/2 - headerSize,
 		flushDur: opts.FlushEvery,
 		minEnd:   opts.MinEnd,
+		readOnly: opts.ReadOnly,
 		onSeg:    opts.OnNewSegment,
 		kick:     make(chan struct{}, 1),
 		stopIO:   make(chan struct{}),
@@ -146,7 +148,11 @@ func Open(opts Options, replayFrom LSN, replay func(lsn LSN, kind Kind, body []b
 	}
 	l.slots = make([]atomic.Pointer[buffer], l.nbuf)
 
-	if err := l.ensureDir(); err != nil {
+	if l.readOnly {
+		if _, err := l.fs.Stat(l.dir); err != nil {
+			return nil, fmt.Errorf("log: %w", err)
+		}
+	} else if err := l.ensureDir(); err != nil {
 		return nil, err
 	}
 	end, err := l.recover(replayFrom, replay)
@@ -252,6 +258,9 @@ func (l *Log) wakeAll() {
 func (l *Log) writable() error {
 	if l.closed.Load() {
 		return ErrClosed
+	}
+	if l.readOnly {
+		return ErrReadOnly
 	}
 	return l.err()
 }

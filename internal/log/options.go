@@ -46,6 +46,10 @@ type Options struct {
 	// Buffers is the number of buffers in the ring (bounding the memory
 	// of appends in flight). Default 8, between 2 and 1024.
 	Buffers int
+	// ReadOnly opens an existing log for reading: Open writes nothing (no
+	// directory is created, a torn tail is left as it is and nothing is
+	// synced) and every writing method fails with ErrReadOnly.
+	ReadOnly bool
 	// FlushEvery is the period of the background flush. 0 selects 500ms;
 	// a negative value disables the background flush.
 	FlushEvery time.Duration

@@ -75,6 +75,10 @@ var (
 
 	// ErrTooLarge is returned for bodies over MaxBodySize.
 	ErrTooLarge = errors.New("log: record too large")
+
+	// ErrReadOnly is returned by every writing method of a Log opened with
+	// Options.ReadOnly.
+	ErrReadOnly = errors.New("log: opened read-only")
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)

@@ -53,6 +53,9 @@ func (l *Log) recover(from LSN, replay func(LSN, Kind, []byte) error) (LSN, erro
 			return 0, err
 		}
 	}
+	if l.readOnly {
+		return end, nil // leave the tail and the files as they are
+	}
 	if err := l.cleanTail(end, &st, buf); err != nil {
 		return 0, err
 	}

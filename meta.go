@@ -1,0 +1,143 @@
+package sled
+
+// The META file: what must stay the same over a database's whole life.
+
+import (
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"io/fs"
+	"strconv"
+	"strings"
+)
+
+const (
+	metaFileName = "META"
+	metaVersion  = 1
+)
+
+// meta is the content of META. The log's segment size fixes how LSNs map
+// to segment files, so it is chosen when the database is created and kept:
+// Config.SegmentSizeBytes applies to new databases only.
+type meta struct {
+	segmentSizeBytes int
+}
+
+// encodeMeta renders m as text with a CRC-32 of the lines before it:
+//
+//	sled-meta 1
+//	segment-size-bytes 8388608
+//	crc32 1a2b3c4d
+func encodeMeta(m meta) []byte {
+	body := fmt.Sprintf("sled-meta %d\nsegment-size-bytes %d\n", metaVersion, m.segmentSizeBytes)
+	return fmt.Appendf(nil, "%scrc32 %08x\n", body, crc32.ChecksumIEEE([]byte(body)))
+}
+
+// decodeMeta parses META; every failure matches ErrCorruption.
+func decodeMeta(b []byte) (meta, error) {
+	bad := func(why string) (meta, error) {
+		return meta{}, corruption(fmt.Errorf("sled: %s file: %s", metaFileName, why))
+	}
+	s := string(b)
+	i := strings.LastIndex(s, "crc32 ")
+	if i < 0 || !strings.HasSuffix(s, "\n") {
+		return bad("no checksum line")
+	}
+	sum, err := strconv.ParseUint(strings.TrimSpace(s[i+len("crc32 "):]), 16, 32)
+	if err != nil || uint32(sum) != crc32.ChecksumIEEE([]byte(s[:i])) {
+		return bad("checksum mismatch")
+	}
+	lines := strings.Split(strings.TrimSuffix(s[:i], "\n"), "\n")
+	if len(lines) < 2 {
+		return bad("too short")
+	}
+	if v, ok := strings.CutPrefix(lines[0], "sled-meta "); !ok {
+		return bad("no header")
+	} else if n, err := strconv.Atoi(v); err != nil || n != metaVersion {
+		return meta{}, fmt.Errorf("sled: %s file has format version %q; this version of sled reads %d", metaFileName, v, metaVersion)
+	}
+	var m meta
+	for _, l := range lines[1:] {
+		k, v, _ := strings.Cut(l, " ")
+		if k == "segment-size-bytes" {
+			if m.segmentSizeBytes, err = strconv.Atoi(v); err != nil || m.segmentSizeBytes < 64<<10 || m.segmentSizeBytes > 1<<30 {
+				return bad("bad segment size " + strconv.Quote(v))
+			}
+		}
+	}
+	if m.segmentSizeBytes == 0 {
+		return bad("no segment size")
+	}
+	return m, nil
+}
+
+// loadMeta reads META; ok is false when the file does not exist (a new
+// database, or one made before META existed).
+func (db *DB) loadMeta() (m meta, ok bool, err error) {
+	path := db.fs.PathJoin(db.dir, metaFileName)
+	f, err := db.fs.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return meta{}, false, nil
+	}
+	if err != nil {
+		return meta{}, false, fmt.Errorf("sled: opening %s: %w", path, err)
+	}
+	defer f.Close()
+	size, err := f.Size()
+	if err != nil {
+		return meta{}, false, err
+	}
+	if size > 4<<10 {
+		return meta{}, false, corruption(fmt.Errorf("sled: %s file of %d bytes", metaFileName, size))
+	}
+	b, err := io.ReadAll(io.NewSectionReader(f, 0, size))
+	if err != nil {
+		return meta{}, false, fmt.Errorf("sled: reading %s: %w", path, err)
+	}
+	m, err = decodeMeta(b)
+	return m, err == nil, err
+}
+
+// storeMeta writes META atomically and durably (temporary file, sync,
+// rename, directory sync).
+func (db *DB) storeMeta(m meta) error {
+	path := db.fs.PathJoin(db.dir, metaFileName)
+	f, err := db.fs.Create(path + ".tmp")
+	if err != nil {
+		return fmt.Errorf("sled: writing %s: %w", path, err)
+	}
+	_, err = f.Write(encodeMeta(m))
+	if err == nil {
+		err = f.Sync()
+	}
+	err = errors.Join(err, f.Close())
+	if err == nil {
+		err = db.fs.Rename(path+".tmp", path)
+	}
+	if err == nil {
+		err = db.fs.SyncDir(db.dir)
+	}
+	if err != nil {
+		return fmt.Errorf("sled: writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// settleMeta makes the database's META and the configuration agree: an
+// existing META wins over Config.SegmentSizeBytes; a database without one
+// gets one (unless read-only).
+func (db *DB) settleMeta() error {
+	m, ok, err := db.loadMeta()
+	if err != nil {
+		return err
+	}
+	if ok {
+		db.cfg.SegmentSizeBytes = m.segmentSizeBytes
+		return nil
+	}
+	if db.cfg.ReadOnly {
+		return nil // a database from before META: the configured size
+	}
+	return db.storeMeta(meta{segmentSizeBytes: db.cfg.SegmentSizeBytes})
+}
