@@ -44,24 +44,22 @@ func benchDB(b *testing.B) *sled.DB {
 
 func BenchmarkBoundaryGoGet(b *testing.B) {
 	db := benchDB(b)
-	i := 0
-	for b.Loop() {
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
 		v, err := db.Get(benchKey(i))
 		if err != nil || v == nil {
 			b.Fatal("get failed", err)
 		}
-		i++
 	}
 }
 
 func BenchmarkBoundaryGoInsert(b *testing.B) {
 	db := benchDB(b)
 	val := make([]byte, 100)
-	i := 0
-	for b.Loop() {
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
 		if _, err := db.Insert(benchKey(i), val); err != nil {
 			b.Fatal(err)
 		}
-		i++
 	}
 }

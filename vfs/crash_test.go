@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sledgo/sled/internal/testutil"
 	"github.com/sledgo/sled/vfs"
 )
 
@@ -257,7 +258,7 @@ func dump(t *testing.T, fs *vfs.MemFS) string {
 // reproduces the same state, and that different seeds explore different
 // states.
 func TestCrashRandomPrefix(t *testing.T) {
-	seed := vfs.TestSeed(t)
+	seed := int64(testutil.Seed(t))
 	rng := rand.New(rand.NewPCG(uint64(seed), 1))
 	fs := newDurableDir(t)
 
@@ -312,7 +313,7 @@ func TestCrashRandomPrefix(t *testing.T) {
 // TestCrashRandomDirOps checks that random crashes keep a prefix of the
 // unsynced directory changes.
 func TestCrashRandomDirOps(t *testing.T) {
-	seed := vfs.TestSeed(t)
+	seed := int64(testutil.Seed(t))
 	fs := newDurableDir(t)
 	const n = 10
 	for i := range n {
@@ -346,7 +347,9 @@ func TestMemFSConcurrent(t *testing.T) {
 	const writers, blocks, blockSize = 4, 64, 128
 	var wg sync.WaitGroup
 	for w := range writers {
-		wg.Go(func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			buf := bytes.Repeat([]byte{byte('A' + w)}, blockSize)
 			for b := w; b < blocks; b += writers {
 				if _, err := f.WriteAt(buf, int64(b*blockSize)); err != nil {
@@ -360,10 +363,12 @@ func TestMemFSConcurrent(t *testing.T) {
 					}
 				}
 			}
-		})
+		}()
 	}
 	for range 2 {
-		wg.Go(func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			r, err := fs.Open("/db/shared")
 			if err != nil {
 				t.Error(err)
@@ -381,9 +386,11 @@ func TestMemFSConcurrent(t *testing.T) {
 					return
 				}
 			}
-		})
+		}()
 	}
-	wg.Go(func() {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
 		for i := range 20 {
 			name := fmt.Sprintf("/db/side%d", i)
 			if err := fs.WriteFile(name, []byte("x")); err != nil {
@@ -400,7 +407,7 @@ func TestMemFSConcurrent(t *testing.T) {
 			}
 			_ = fs.CrashClone(vfs.CrashOptions{Mode: vfs.KeepRandomUnsyncedPrefix, Seed: int64(i)})
 		}
-	})
+	}()
 	wg.Wait()
 
 	got := contents(t, fs, "/db/shared")
@@ -419,7 +426,7 @@ func TestMemFSConcurrent(t *testing.T) {
 // a crash clone cyclic: /a/b moved to /b, then /a moved into /b, with only /b
 // synced, leaves durable entries / -> a -> b -> a.
 func TestCrashUnsyncedDirMoves(t *testing.T) {
-	seed := vfs.TestSeed(t)
+	seed := int64(testutil.Seed(t))
 	fs := vfs.NewMem()
 	must(t, fs.MkdirAll("/a/b", 0o755))
 	fs.SyncAll()

@@ -42,7 +42,7 @@ func lockInChild(t *testing.T, path string) string {
 	if err != nil {
 		t.Fatalf("child process: %v\n%s", err, out)
 	}
-	for line := range strings.Lines(string(out)) {
+	for _, line := range strings.Split(string(out), "\n") {
 		if res, ok := strings.CutPrefix(strings.TrimSpace(line), "LOCKRESULT="); ok {
 			return res
 		}
