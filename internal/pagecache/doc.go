@@ -7,7 +7,7 @@
 // state and install it with one compare-and-swap (Update). The page table is
 // a grow-only two-level array, so a lookup never takes a lock.
 //
-// Invariants kept by this package (cited as P1..P14 at the sites that keep
+// Invariants kept by this package (cited as P1..P15 at the sites that keep
 // them; with the build tag `invariants` or under -race, the sites marked
 // in the code assert them, package internal/invariants):
 //
@@ -71,6 +71,12 @@
 //	    start, so replay applies it if it completes.
 //	P14. Recovery (RestorePage, RestoreFree, Replay, FinishRecovery) stores
 //	    states directly, before Attach: nothing else can see the table yet.
+//	P15. A state's stamp never goes back: a reserved page keeps the stamp of
+//	    the free it replaced, and a reservation given back unlogged keeps it
+//	    too, so a snapshot that reports a reserved (or released) page as
+//	    free reports it free at its last free's LSN, and replay skips the
+//	    records of the page's previous life (P9) instead of applying a delta
+//	    of it to a page it believes free.
 //
 // Log cleaning keeps, with the cleaner in the root package:
 //

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/sledgo/sled/internal/testutil"
 )
 
 func slotOf(e *epochs, g Guard) int {
@@ -98,7 +100,7 @@ func TestEpochPinBlocksAdvance(t *testing.T) {
 // a holder that saw global == e0 right after pinning never sees global beyond
 // e0+1 while it holds the guard.
 func TestEpochConcurrentPinsHoldGlobal(t *testing.T) {
-	seed := testSeed(t)
+	seed := testutil.Seed(t)
 	var e epochs
 	var stop atomic.Bool
 	var advancers, holders sync.WaitGroup

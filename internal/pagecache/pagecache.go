@@ -55,7 +55,7 @@ type Page struct {
 	Frags int
 
 	freed   bool    // a tombstone: the page is free
-	freeLSN log.LSN // where the free was logged
+	freeLSN log.LSN // where the free was logged; for a reserved page, that of the free it replaced (P15)
 
 	// prior is the state this one replaced, while the transition that
 	// installed it may still be rolled back; nil once it is decided
@@ -327,7 +327,8 @@ func (c *Cache) Allocate(n *node.Node) (node.PageID, error) {
 	// P3: the id is ours alone (fresh, or popped from the free stack), so
 	// the CAS from the state we read cannot lose.
 	old := s.p.Load()
-	if old.allocated() || !c.swap(s, old, &Page{Node: n}) {
+	// The reserved state keeps the stamp of the free it replaces (P15).
+	if old.allocated() || !c.swap(s, old, &Page{Node: n, freeLSN: old.stamp()}) {
 		return 0, fmt.Errorf("pagecache: page %d handed out while allocated (P3)", id)
 	}
 	if n != nil {
@@ -341,7 +342,7 @@ func (c *Cache) Init(id node.PageID, n *node.Node) {
 	s := c.slot(id, true)
 	old := s.p.Load()
 	// P3: unpublished, so ours alone.
-	if (old == nil || old.Node != nil || len(old.Locs) > 0 || !c.swap(s, old, &Page{Node: n})) && invariants.Enabled {
+	if (old == nil || old.Node != nil || len(old.Locs) > 0 || !c.swap(s, old, &Page{Node: n, freeLSN: old.freeLSN})) && invariants.Enabled {
 		invariants.Failf("P3", "Init of page %d that is not a fresh reservation", id)
 	}
 	c.images.Add(1)
@@ -362,7 +363,8 @@ func (c *Cache) Release(id node.PageID) {
 		}
 		return
 	}
-	if ok, _ := c.apply(&transition{unlogged: true, changes: []change{{id: id, s: s, old: old, new: &Page{freed: true}}}}); ok {
+	// P15: unlogged, so the tombstone keeps the reservation's stamp.
+	if ok, _ := c.apply(&transition{unlogged: true, changes: []change{{id: id, s: s, old: old, new: &Page{freed: true, freeLSN: old.stamp()}}}}); ok {
 		c.retire(id)
 	}
 }
@@ -537,7 +539,7 @@ func (c *Cache) Free(id node.PageID) *Page {
 		if !old.allocated() {
 			return nil // P5: freeing a free page changes nothing
 		}
-		if ok, _ := c.apply(&transition{unlogged: true, changes: []change{{id: id, s: s, old: old, new: &Page{freed: true}}}}); ok {
+		if ok, _ := c.apply(&transition{unlogged: true, changes: []change{{id: id, s: s, old: old, new: &Page{freed: true, freeLSN: old.stamp()}}}}); ok {
 			c.freed.Add(1)
 			c.retire(id)
 			if old.Node == nil && len(old.Locs) == 0 {

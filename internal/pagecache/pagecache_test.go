@@ -2,7 +2,6 @@ package pagecache
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
@@ -10,22 +9,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/sledgo/sled/internal/node"
+	"github.com/sledgo/sled/internal/testutil"
 )
-
-var seedFlag = flag.Uint64("seed", 0, "seed for random tests (0 = time based)")
-
-func testSeed(t *testing.T) uint64 {
-	t.Helper()
-	s := *seedFlag
-	if s == 0 {
-		s = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed %d (replay with -seed %d)", s, s)
-	return s
-}
 
 var counterKey = []byte("n")
 
@@ -450,7 +437,7 @@ func TestPageTableFull(t *testing.T) {
 // TestConcurrentCounters: 8 goroutines increment counters in shared pages
 // with Pin / Load / Update-CAS retry loops; no increment may be lost.
 func TestConcurrentCounters(t *testing.T) {
-	seed := testSeed(t)
+	seed := testutil.Seed(t)
 	const (
 		workers = 8
 		pages   = 4
@@ -542,7 +529,7 @@ func TestConcurrentCounters(t *testing.T) {
 // that is currently allocated (P3), and a live page always reads as its own
 // content (P5).
 func TestConcurrentAllocFreeChurn(t *testing.T) {
-	seed := testSeed(t)
+	seed := testutil.Seed(t)
 	const (
 		workers = 8
 		ops     = 4000
@@ -643,7 +630,7 @@ func TestConcurrentAllocFreeChurn(t *testing.T) {
 // keeps naming the same page or reads as freed; it never turns into another
 // page (P3, P5), even though writers keep replacing and freeing pages.
 func TestConcurrentPinnedReaders(t *testing.T) {
-	seed := testSeed(t)
+	seed := testutil.Seed(t)
 	type ref struct {
 		id  node.PageID
 		tag string

@@ -131,8 +131,9 @@ func (c *Cache) SnapshotPages(page func(id node.PageID, locs []Loc), free func(i
 			page(id, p.Locs)
 		default:
 			// reserved but not yet published: free at the snapshot's
-			// view (its first record, if any, comes later)
-			free(id, 0)
+			// view (its first record, if any, comes later), with the
+			// stamp of its last free (P15)
+			free(id, p.freeLSN)
 		}
 	}, hi)
 	return hi

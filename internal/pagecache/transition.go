@@ -183,8 +183,11 @@ func (p *Page) allocated() bool { return p != nil && !p.freed }
 // stamp is the LSN of the record that made p: its last location, or where
 // its free was logged. 0 for states never logged.
 func (p *Page) stamp() log.LSN {
-	if p.freed {
-		return p.freeLSN
+	switch {
+	case p == nil:
+		return 0
+	case p.freed || len(p.Locs) == 0:
+		return p.freeLSN // a free page, or a reserved one (P15)
 	}
 	return p.lastLoc()
 }

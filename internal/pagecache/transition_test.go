@@ -223,3 +223,61 @@ func TestRelocationCannotResurrectFreedPage(t *testing.T) {
 		t.Errorf("after recovery %d pages allocated, want 1", got)
 	}
 }
+
+// A page id freed and reserved again keeps the stamp of its free (P15): a
+// snapshot that reports the reserved page as free must report it free at
+// that free's LSN, so that replay skips the records of the page's previous
+// life. Found by TestConcurrentCrash ("delta ... for page that is not
+// allocated" at recovery): here a slow writer's reservation holds the
+// snapshot's replay start below the old life's records.
+func TestReusedPageKeepsItsFreeStamp(t *testing.T) {
+	lg := openLogged(t)
+	c := lg.c
+	parent := createLeaf(t, c, "parent")
+	old := createLeaf(t, c, "old") // its image is below the snapshot's start
+	if err := lg.l.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	slow, err := lg.l.Reserve(8) // a slow writer, completed at the end
+	if err != nil {
+		t.Fatal(err)
+	}
+	var settled atomic.Bool
+	settle := func() {
+		if settled.CompareAndSwap(false, true) {
+			slow.Abort()
+		}
+	}
+	t.Cleanup(settle) // before the log closes
+	p := mustLoad(t, c, old)
+	d := node.Delta{Kind: node.DeltaSet, Key: counterKey, Val: []byte("0")}
+	if _, ok, err := c.Update(old, p, d.Apply(p.Node), d); err != nil || !ok {
+		t.Fatalf("delta: %v %v", ok, err)
+	}
+	pp := mustLoad(t, c, parent)
+	if _, ok, err := c.Update(parent, pp, tagLeaf("p2"), image(tagLeaf("p2")), Freed(old)); err != nil || !ok {
+		t.Fatalf("free: %v %v", ok, err)
+	}
+	if !c.WaitReaders(nil) {
+		t.Fatal("WaitReaders")
+	}
+	c.reclaim()
+	again, err := c.Allocate(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again != old {
+		t.Fatalf("Allocate returned %d, want the freed id %d back", again, old)
+	}
+	snap := lg.snapshot()
+	if snap.from <= p.Locs[0].LSN {
+		t.Fatalf("snapshot starts at %d, not after the old life's image", snap.from)
+	}
+	settle()
+	c.Release(again)
+	rc := lg.recovered(t, snap) // failed: "delta at ... for page 2 that is not allocated"
+	requireFreed(t, rc, old)
+	if got := rc.Stats().Allocated; got != 1 {
+		t.Errorf("after recovery %d pages allocated, want 1", got)
+	}
+}
