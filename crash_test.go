@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/sledgo/sled"
+	"github.com/sledgo/sled/internal/testutil"
 	"github.com/sledgo/sled/vfs"
 )
 
@@ -40,7 +41,7 @@ func persistentConfig(fs vfs.FS) sled.Config {
 // (Close, Open) and crashes (Flush, then a crash clone of the file system,
 // abandoning the running database), on an in-memory file system.
 func TestModelRandomPersistent(t *testing.T) {
-	seed := testSeed(t)
+	seed := testutil.Seed(t)
 	for _, compress := range []bool{false, true} {
 		t.Run(fmt.Sprintf("compression=%v", compress), func(t *testing.T) {
 			modelRandomPersistent(t, seed, compress)
@@ -224,7 +225,7 @@ func runCrashWorkload(db *sled.DB, ops []crashOp) (attempted, acked int) {
 // recovered state is the state after some prefix of the operations, at
 // least up to the last acknowledged Flush, and batches are whole.
 func TestCrashLoop(t *testing.T) {
-	seed := testSeed(t)
+	seed := testutil.Seed(t)
 	ops := crashWorkload(seed, 160)
 	states := make([]uint64, len(ops)+1) // states[p] = model after ops[:p]
 	m := map[string]string{}
@@ -306,7 +307,7 @@ func TestCrashLoop(t *testing.T) {
 // TestFaultInjection fails writes, syncs and reads at random and checks
 // that errors surface, nothing panics, and what was acknowledged survives.
 func TestFaultInjection(t *testing.T) {
-	seed := testSeed(t)
+	seed := testutil.Seed(t)
 	for round := 0; round < 30; round++ {
 		mem := vfs.NewMem()
 		ops := crashWorkload(seed+uint64(round), 80)
@@ -365,7 +366,7 @@ func laterTouched(ops []crashOp, acked int, k string) bool {
 // checks that Open or reads report ErrCorruption (or succeed with the right
 // data), never wrong data and never a panic.
 func TestCorruptionDetected(t *testing.T) {
-	seed := testSeed(t)
+	seed := testutil.Seed(t)
 	rng := rand.New(rand.NewPCG(seed, 11))
 	build := func() *vfs.MemFS {
 		mem := vfs.NewMem()
@@ -390,7 +391,7 @@ func TestCorruptionDetected(t *testing.T) {
 			continue
 		}
 		off := rng.IntN(len(data))
-		if err := mem.Corrupt(f, int64(off), 1+rng.IntN(4)); err != nil {
+		if err := mem.Corrupt(f, int64(off), min(1+rng.IntN(4), len(data)-off)); err != nil {
 			t.Fatal(err)
 		}
 		db, err := persistentConfig(mem).Open()
@@ -517,7 +518,7 @@ func TestCrashSIGKILL(t *testing.T) {
 	if testing.Short() {
 		rounds = 10
 	}
-	seed := testSeed(t)
+	seed := testutil.Seed(t)
 	rng := rand.New(rand.NewPCG(seed, 5))
 	dir := t.TempDir()
 	maxA, maxB := -1, -1

@@ -2,6 +2,8 @@ package sled_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/sledgo/sled"
 )
@@ -51,4 +53,43 @@ func ExampleTree_Merge() {
 	v, _ := db.Merge([]byte("log"), []byte("b"))
 	fmt.Printf("%s\n", v)
 	// Output: ab
+}
+
+// Open a database in a directory, close it, and open it again: what was
+// written before Close is there.
+func ExampleOpen() {
+	dir, err := os.MkdirTemp("", "sled-example-")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "db") // created by Open
+
+	db, err := sled.Open(path)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("existing database:", db.WasRecovered())
+	if _, err := db.Insert([]byte("greeting"), []byte("hello")); err != nil {
+		panic(err)
+	}
+	if err := db.Close(); err != nil { // Close makes the writes durable
+		panic(err)
+	}
+
+	db, err = sled.Open(path)
+	if err != nil {
+		panic(err)
+	}
+	defer db.Close()
+	v, err := db.Get([]byte("greeting"))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("existing database:", db.WasRecovered())
+	fmt.Printf("greeting = %s\n", v)
+	// Output:
+	// existing database: false
+	// existing database: true
+	// greeting = hello
 }

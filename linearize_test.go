@@ -15,6 +15,7 @@ import (
 
 	"github.com/anishathalye/porcupine"
 	"github.com/sledgo/sled"
+	"github.com/sledgo/sled/internal/testutil"
 	"github.com/sledgo/sled/internal/tree"
 )
 
@@ -126,7 +127,7 @@ func concat(key, old, operand []byte) []byte { return append(bytes.Clone(old), o
 // operations, while other goroutines churn unrelated keys so that the
 // history keys' leaves split and merge under the operations.
 func TestLinearizableSingleKey(t *testing.T) {
-	seed := testSeed(t)
+	seed := testutil.Seed(t)
 	rounds := 20
 	if testing.Short() {
 		rounds = 4
@@ -355,7 +356,7 @@ var mkModel = porcupine.Model{
 }
 
 func TestLinearizableMultiKey(t *testing.T) {
-	seed := testSeed(t)
+	seed := testutil.Seed(t)
 	rounds := 30
 	if testing.Short() {
 		rounds = 5

@@ -3,36 +3,14 @@ package sled_test
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"sort"
-	"strconv"
 	"testing"
-	"time"
 
 	"github.com/sledgo/sled"
+	"github.com/sledgo/sled/internal/testutil"
 )
-
-var seedFlag = flag.Uint64("sled.seed", 0, "seed for random tests (0 = from time; SLED_SEED also works)")
-
-// testSeed returns the seed of a random test and logs how to replay it.
-func testSeed(t testing.TB) uint64 {
-	s := *seedFlag
-	if env := os.Getenv("SLED_SEED"); s == 0 && env != "" {
-		v, err := strconv.ParseUint(env, 10, 64)
-		if err != nil {
-			t.Fatalf("SLED_SEED: %v", err)
-		}
-		s = v
-	}
-	if s == 0 {
-		s = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed %d (replay: go test -run '%s' -sled.seed %d)", s, t.Name(), s)
-	return s
-}
 
 // model is the reference: a plain map, with sorted views on demand.
 type model map[string][]byte
@@ -453,7 +431,7 @@ func randVal(rng *rand.Rand) []byte {
 }
 
 func TestModelRandom(t *testing.T) {
-	seed := testSeed(t)
+	seed := testutil.Seed(t)
 	for _, nodeEntries := range []int{4, 64} {
 		t.Run(fmt.Sprintf("node%d", nodeEntries), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, uint64(nodeEntries)))

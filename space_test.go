@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/sledgo/sled"
+	"github.com/sledgo/sled/internal/testutil"
 	"github.com/sledgo/sled/vfs"
 )
 
@@ -61,7 +61,7 @@ func spaceRun(t testing.TB, cfg sled.Config, n, rounds int, seed uint64) (*sled.
 // times their number, the files take at most 1.5 times the live data in
 // LowSpace; deleting everything returns the size to near zero.
 func TestSpaceAmplification(t *testing.T) {
-	seed := testSeed(t)
+	seed := testutil.Seed(t)
 	n := 20000
 	if testing.Short() {
 		n = 5000
@@ -220,36 +220,5 @@ func BenchmarkOverwriteLatency(b *testing.B) {
 			b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
 			b.ReportMetric(float64(db.Stats().SegmentsCleaned), "segments-cleaned")
 		})
-	}
-}
-
-// TestIdleUsesNoCPU: once writes stop and the background work they caused
-// is done, an open database consumes (almost) no CPU: no polling loops.
-func TestIdleUsesNoCPU(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits for seconds")
-	}
-	db, err := sled.Config{Path: t.TempDir(), SegmentSizeBytes: 1 << 20}.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	val := make([]byte, 100)
-	for i := 0; i < 50000; i++ {
-		db.Insert(benchKey(uint64(i)), val)
-	}
-	db.Flush()
-	time.Sleep(time.Second) // let the cleaner's quiet-time round and the last flush finish
-	cpu := func() time.Duration {
-		var ru syscall.Rusage
-		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	}
-	before := cpu()
-	time.Sleep(2 * time.Second)
-	used := cpu() - before
-	t.Logf("CPU used in 2s idle: %v", used)
-	if used > 40*time.Millisecond {
-		t.Errorf("an idle database used %v of CPU in 2s", used)
 	}
 }

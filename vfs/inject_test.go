@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sledgo/sled/internal/testutil"
 	"github.com/sledgo/sled/vfs"
 )
 
@@ -150,7 +151,7 @@ func TestAlwaysWrapsCause(t *testing.T) {
 }
 
 func TestRandomInjector(t *testing.T) {
-	seed := vfs.TestSeed(t)
+	seed := int64(testutil.Seed(t))
 	pattern := func(seed int64, p float64) string {
 		inj := vfs.Random(seed, p, vfs.Ops(vfs.OpWrite))
 		var b strings.Builder
@@ -180,7 +181,7 @@ func TestRandomInjector(t *testing.T) {
 }
 
 func TestTornWrites(t *testing.T) {
-	seed := vfs.TestSeed(t)
+	seed := int64(testutil.Seed(t))
 	run := func() (int, string) {
 		mem := vfs.NewMem()
 		fs := vfs.NewInjecting(mem, vfs.FailNth(vfs.Ops(vfs.OpWrite), 2, nil), vfs.WithTornWrites(seed))
@@ -281,7 +282,7 @@ func checkRecovered(fs *vfs.MemFS, acked int) error {
 // TestCrashAfterEveryOp cuts the power before each mutating operation of the
 // workload in turn and checks recovery; the buggy variant must be caught.
 func TestCrashAfterEveryOp(t *testing.T) {
-	seed := vfs.TestSeed(t)
+	seed := int64(testutil.Seed(t))
 	for _, buggy := range []bool{false, true} {
 		t.Run(fmt.Sprintf("buggy=%v", buggy), func(t *testing.T) {
 			counter := vfs.NewCounter()

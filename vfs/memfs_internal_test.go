@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/sledgo/sled/internal/testutil"
 )
 
 // TestMemFileModel applies random writes, truncations, syncs and damage to a
@@ -12,7 +14,7 @@ import (
 // contents, including the invariant that replaying the unsynced operations
 // on the durable contents yields the current contents.
 func TestMemFileModel(t *testing.T) {
-	seed := testSeed(t)
+	seed := testutil.Seed(t)
 	rng := rand.New(rand.NewPCG(uint64(seed), 2))
 	fs := NewMem()
 	f, err := fs.Create("/f")

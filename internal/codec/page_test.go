@@ -3,28 +3,15 @@ package codec
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"reflect"
 	"testing"
-	"time"
 
 	"github.com/sledgo/sled/internal/node"
+	"github.com/sledgo/sled/internal/testutil"
 )
-
-var seedFlag = flag.Uint64("seed", 0, "seed for random tests (0 = time based)")
-
-func testSeed(t testing.TB) uint64 {
-	t.Helper()
-	s := *seedFlag
-	if s == 0 {
-		s = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed %d (replay with -seed %d)", s, s)
-	return s
-}
 
 func bs(ss ...string) [][]byte {
 	out := make([][]byte, len(ss))
@@ -534,7 +521,7 @@ func slicesSortDedup(keys *[][]byte) {
 }
 
 func TestRandomRecords(t *testing.T) {
-	r := rand.New(rand.NewPCG(testSeed(t), 0))
+	r := rand.New(rand.NewPCG(testutil.Seed(t), 0))
 	for range 300 {
 		var secs []Section
 		for range r.IntN(6) {
@@ -630,7 +617,7 @@ func BenchmarkEncodeLeaf(b *testing.B) {
 	buf := make([]byte, 0, NodeSize(n))
 	b.SetBytes(int64(NodeSize(n)))
 	b.ReportAllocs()
-	for b.Loop() {
+	for range b.N {
 		buf = EncodeNode(buf[:0], n)
 	}
 }
@@ -639,7 +626,7 @@ func BenchmarkDecodeLeaf(b *testing.B) {
 	enc := EncodeNode(nil, benchLeaf())
 	b.SetBytes(int64(len(enc)))
 	b.ReportAllocs()
-	for b.Loop() {
+	for range b.N {
 		if _, err := DecodeNode(enc); err != nil {
 			b.Fatal(err)
 		}

@@ -12,6 +12,7 @@ import (
 	"testing/iotest"
 
 	"github.com/sledgo/sled/internal/node"
+	"github.com/sledgo/sled/internal/testutil"
 )
 
 func encodeSnapshot(t testing.TB, s *Snapshot) []byte {
@@ -70,7 +71,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 }
 
 func TestSnapshotLarge(t *testing.T) {
-	r := rand.New(rand.NewPCG(testSeed(t), 1))
+	r := rand.New(rand.NewPCG(testutil.Seed(t), 1))
 	const pages = 100_000
 	s := &Snapshot{LSN: r.Uint64(), NextPage: 2 * pages, IDHigh: r.Uint64()}
 	for i := range 50 {

@@ -8,13 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sledgo/sled/internal/testutil"
 	"github.com/sledgo/sled/vfs"
 )
 
 // TestConcurrentAppendFlushRead runs writers that append, flush and read
 // back their own records, then checks that reopening replays everything.
 func TestConcurrentAppendFlushRead(t *testing.T) {
-	seed := testSeed(t)
+	seed := testutil.Seed(t)
 	mem := vfs.NewMem()
 	opts := smallOpts(mem)
 	opts.FlushEvery = time.Millisecond // the background flush races too

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/sledgo/sled/internal/testutil"
 	"github.com/sledgo/sled/vfs"
 )
 
@@ -123,7 +124,7 @@ func checkRecovered(t *testing.T, fs *vfs.MemFS, h history, what string) {
 // TestCrashLoop cuts the power before every mutating file system operation
 // of a workload in turn and checks recovery after each cut.
 func TestCrashLoop(t *testing.T) {
-	seed := testSeed(t)
+	seed := testutil.Seed(t)
 	counter := vfs.NewCounter()
 	full := crashWorkload(vfs.NewInjecting(vfs.NewMem(), counter), seed)
 	n := counter.Count(vfs.MutatingOps)

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sledgo/sled/internal/testutil"
 	"github.com/sledgo/sled/vfs"
 )
 
@@ -80,7 +81,7 @@ func TestFailedIOIsSticky(t *testing.T) {
 // TestRandomFaultsConcurrent fails random operations under concurrent
 // writers: no panic, no hang, and failures surface as errors.
 func TestRandomFaultsConcurrent(t *testing.T) {
-	seed := testSeed(t)
+	seed := testutil.Seed(t)
 	for round := range 5 {
 		mem := vfs.NewMem()
 		inj := vfs.Random(int64(seed)+int64(round), 0.01, vfs.Ops(vfs.OpWrite, vfs.OpSync, vfs.OpCreate, vfs.OpSyncDir, vfs.OpRead))

@@ -4,29 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"strconv"
 	"testing"
-	"time"
 
 	"github.com/sledgo/sled/vfs"
 )
-
-// testSeed returns the seed of a random test: LOG_SEED if set, else the
-// clock. It logs it so that a failure can be replayed.
-func testSeed(t testing.TB) uint64 {
-	t.Helper()
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv("LOG_SEED"); s != "" {
-		v, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("bad LOG_SEED %q: %v", s, err)
-		}
-		seed = v
-	}
-	t.Logf("seed %d (rerun with LOG_SEED=%d)", seed, seed)
-	return seed
-}
 
 func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x10d)) }
 

@@ -5,11 +5,12 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/sledgo/sled/internal/testutil"
 	"github.com/sledgo/sled/vfs"
 )
 
 func TestRoundTrip(t *testing.T) {
-	rng := newRand(testSeed(t))
+	rng := newRand(testutil.Seed(t))
 	mem := vfs.NewMem()
 	opts := smallOpts(mem)
 	l, got := replayAll(t, opts)

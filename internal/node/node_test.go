@@ -2,26 +2,14 @@ package node
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"sort"
 	"testing"
-	"time"
+
+	"github.com/sledgo/sled/internal/testutil"
 )
-
-var seedFlag = flag.Uint64("seed", 0, "seed for random tests (0 = time based)")
-
-func testSeed(t *testing.T) uint64 {
-	t.Helper()
-	s := *seedFlag
-	if s == 0 {
-		s = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed %d (replay with -seed %d)", s, s)
-	return s
-}
 
 func b(s string) []byte { return []byte(s) }
 
@@ -135,7 +123,7 @@ func TestSearch(t *testing.T) {
 }
 
 func TestSearchMatchesLinearScan(t *testing.T) {
-	rng := rand.New(rand.NewPCG(testSeed(t), 2))
+	rng := rand.New(rand.NewPCG(testutil.Seed(t), 2))
 	for iter := 0; iter < 200; iter++ {
 		set := map[string]bool{}
 		for j := rng.IntN(20); j > 0; j-- {
@@ -214,7 +202,7 @@ func TestChildIndexAndChildBefore(t *testing.T) {
 }
 
 func TestChildIndexMatchesDefinition(t *testing.T) {
-	rng := rand.New(rand.NewPCG(testSeed(t), 3))
+	rng := rand.New(rand.NewPCG(testutil.Seed(t), 3))
 	for iter := 0; iter < 200; iter++ {
 		set := map[string]bool{"": true}
 		for j := rng.IntN(10); j > 0; j-- {
@@ -521,7 +509,7 @@ func withLastEntry(n *Node) *Node {
 }
 
 func TestSplitAndAbsorbLeaf(t *testing.T) {
-	rng := rand.New(rand.NewPCG(testSeed(t), 4))
+	rng := rand.New(rand.NewPCG(testutil.Seed(t), 4))
 	for iter := 0; iter < 300; iter++ {
 		n := bigLeaf(rng, 2+rng.IntN(40))
 		if rng.IntN(2) == 0 {
@@ -574,7 +562,7 @@ func TestSplitPointLeafBalancesBytes(t *testing.T) {
 }
 
 func TestSplitPointIndexMarks(t *testing.T) {
-	rng := rand.New(rand.NewPCG(testSeed(t), 5))
+	rng := rand.New(rand.NewPCG(testutil.Seed(t), 5))
 	check := func(n *Node) {
 		t.Helper()
 		at := n.SplitPoint()
@@ -711,7 +699,7 @@ func TestDeltaApply(t *testing.T) {
 }
 
 func TestDeltaApplyRandomModel(t *testing.T) {
-	rng := rand.New(rand.NewPCG(testSeed(t), 6))
+	rng := rand.New(rand.NewPCG(testutil.Seed(t), 6))
 	model := map[string]string{}
 	n := NewLeaf([]byte{}, nil, 0, nil, nil)
 	for step := 0; step < 5000; step++ {

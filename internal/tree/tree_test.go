@@ -2,28 +2,16 @@ package tree
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"math/rand/v2"
 	"sort"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/sledgo/sled/internal/node"
 	"github.com/sledgo/sled/internal/pagecache"
+	"github.com/sledgo/sled/internal/testutil"
 )
-
-var seedFlag = flag.Uint64("seed", 0, "seed for random tests (0 = time based)")
-
-func testSeed(t *testing.T) uint64 {
-	s := *seedFlag
-	if s == 0 {
-		s = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed %d (replay with -seed %d)", s, s)
-	return s
-}
 
 var tiny = Config{MaxLeafEntries: 4, MaxIndexEntries: 4, MaxNodeBytes: 1 << 20}
 
@@ -66,7 +54,7 @@ func del(tr *Tree, k []byte) (bool, error) {
 func key(i int) []byte { return []byte(fmt.Sprintf("k%05d", i)) }
 
 func TestModelSequential(t *testing.T) {
-	seed := testSeed(t)
+	seed := testutil.Seed(t)
 	rng := rand.New(rand.NewPCG(seed, 1))
 	tr, pc := newTree(t, tiny)
 	model := map[string][]byte{}
@@ -171,7 +159,7 @@ func checkOrder(t *testing.T, tr *Tree, model map[string][]byte) {
 // TestConcurrentDisjoint runs writers on disjoint key sets with constant
 // splits and merges; each writer checks its own keys as a model.
 func TestConcurrentDisjoint(t *testing.T) {
-	seed := testSeed(t)
+	seed := testutil.Seed(t)
 	tr, pc := newTree(t, tiny)
 	const workers = 8
 	var wg sync.WaitGroup
