@@ -1,0 +1,317 @@
+package sled_test
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sledgo/sled"
+	"github.com/sledgo/sled/internal/pagecache"
+	"github.com/sledgo/sled/internal/testutil"
+	"github.com/sledgo/sled/vfs"
+)
+
+// TestConcurrentCrash cuts power (a crash clone of the file system) at
+// random moments while writers make structure changes on tiny nodes, a
+// background goroutine takes snapshots and cleans the log every few
+// milliseconds, a tiny cache evicts and pages in, and a flusher makes
+// prefixes durable. Every clone must open, pass Check (no leaked or
+// resurrected page), survive a cleaning round, and hold for each writer a
+// prefix of its operations that covers everything it flushed.
+//
+// Transitions pause at random (pagecache.TestHook) to widen the windows
+// between a transition's stages, as schedule fuzzing does.
+//
+// SLED_CONCURRENT_CRASH=10m runs it for that long; by default it runs a few
+// seconds (less with -short).
+func TestConcurrentCrash(t *testing.T) {
+	seed := testutil.Seed(t)
+	budget := 6 * time.Second
+	if testing.Short() {
+		budget = 2 * time.Second
+	}
+	if s := os.Getenv("SLED_CONCURRENT_CRASH"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			t.Fatalf("SLED_CONCURRENT_CRASH=%q: %v", s, err)
+		}
+		budget = d
+	}
+	var pauses atomic.Uint64
+	hook := func(string) {
+		// A cheap, racy per-call choice is fine: this only perturbs timing.
+		switch n := pauses.Add(1) * 0x9E3779B97F4A7C15 >> 58; {
+		case n < 6:
+			runtime.Gosched()
+		case n < 7:
+			time.Sleep(20 * time.Microsecond)
+		}
+	}
+	pagecache.TestHook.Store(&hook)
+	defer pagecache.TestHook.Store(nil)
+
+	rng := rand.New(rand.NewPCG(seed, 0xC0C0))
+	deadline := time.Now().Add(budget)
+	var cuts, rounds int
+	var images, cleaned int64
+	for round := 0; time.Now().Before(deadline); round++ {
+		c, im, cl := concurrentCrashRound(t, rng.Uint64(), round)
+		cuts += c
+		images += im
+		cleaned += cl
+		rounds++
+		if t.Failed() {
+			return
+		}
+	}
+	t.Logf("%d rounds, %d cut points checked, %d page images written (splits, merges, consolidations, relocations), %d segments cleaned",
+		rounds, cuts, images, cleaned)
+}
+
+const (
+	ccWriters       = 3
+	ccKeysPerWriter = 48
+)
+
+// ccOp is one operation of a writer: values[i] == nil removes keys[i].
+type ccOp struct {
+	keys   []string
+	values []*string
+}
+
+func concurrentCrashRound(t *testing.T, seed uint64, round int) (cuts int, images, cleaned int64) {
+	mem := vfs.NewMem()
+	cfg := sled.Config{Path: "db", FS: mem, NodeMaxEntries: 4, SegmentSizeBytes: 64 << 10,
+		CacheCapacityBytes: 48 << 10, FlushEvery: -1, Compression: round%3 == 2}
+	db, err := cfg.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(seed, 1))
+	var (
+		stop    atomic.Bool
+		wg      sync.WaitGroup
+		ops     [ccWriters][]ccOp // appended before the op runs; read after wg.Wait
+		done    [ccWriters]atomic.Int64
+		durable [ccWriters]atomic.Int64 // ops known durable (a Flush began after they returned)
+		errs    = make(chan error, 16)
+	)
+	fail := func(err error) {
+		select {
+		case errs <- err:
+		default:
+		}
+		stop.Store(true)
+	}
+	for w := range ccWriters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(seed, uint64(w)+10))
+			for i := 0; !stop.Load(); i++ {
+				var op ccOp
+				n := 1
+				if r.IntN(10) == 0 {
+					n = 2 + r.IntN(3) // an atomic batch
+				}
+				for range n {
+					k := fmt.Sprintf("w%d-%03d", w, r.IntN(ccKeysPerWriter))
+					op.keys = append(op.keys, k)
+					if r.IntN(10) < 6 {
+						v := fmt.Sprintf("%s=%d", k, i)
+						op.values = append(op.values, &v)
+					} else {
+						op.values = append(op.values, nil)
+					}
+				}
+				ops[w] = append(ops[w], op)
+				var err error
+				if n == 1 {
+					if op.values[0] != nil {
+						_, err = db.Insert([]byte(op.keys[0]), []byte(*op.values[0]))
+					} else {
+						_, err = db.Remove([]byte(op.keys[0]))
+					}
+				} else {
+					var b sled.Batch
+					for j, k := range op.keys {
+						if op.values[j] != nil {
+							b.Insert([]byte(k), []byte(*op.values[j]))
+						} else {
+							b.Remove([]byte(k))
+						}
+					}
+					err = db.ApplyBatch(&b)
+				}
+				if err != nil {
+					fail(fmt.Errorf("writer %d op %d: %w", w, i, err))
+					return
+				}
+				done[w].Store(int64(i + 1))
+			}
+		}()
+	}
+	wg.Add(2)
+	go func() { // the flusher
+		defer wg.Done()
+		for !stop.Load() {
+			var upTo [ccWriters]int64
+			for w := range upTo {
+				upTo[w] = done[w].Load()
+			}
+			if err := db.Flush(); err != nil {
+				fail(fmt.Errorf("flush: %w", err))
+				return
+			}
+			for w := range upTo {
+				durable[w].Store(upTo[w])
+			}
+			time.Sleep(time.Duration(200+rand.IntN(800)) * time.Microsecond)
+		}
+	}()
+	go func() { // snapshots and cleaning every few milliseconds
+		defer wg.Done()
+		for !stop.Load() {
+			if err := db.WriteSnapshot(); err != nil {
+				fail(fmt.Errorf("snapshot: %w", err))
+				return
+			}
+			if err := db.Clean(); err != nil {
+				fail(fmt.Errorf("clean: %w", err))
+				return
+			}
+			time.Sleep(time.Duration(1+rand.IntN(3)) * time.Millisecond)
+		}
+	}()
+
+	type cut struct {
+		fs      *vfs.MemFS
+		durable [ccWriters]int64
+		mode    vfs.CrashMode
+	}
+	var cutList []cut
+	for range 3 {
+		time.Sleep(time.Duration(5+rng.IntN(40)) * time.Millisecond)
+		var c cut
+		for w := range c.durable {
+			c.durable[w] = durable[w].Load()
+		}
+		c.mode = vfs.DropAllUnsynced
+		if rng.IntN(2) == 0 {
+			c.mode = vfs.KeepRandomUnsyncedPrefix
+		}
+		c.fs = mem.CrashClone(vfs.CrashOptions{Mode: c.mode, Seed: rng.Int64()})
+		cutList = append(cutList, c)
+	}
+	stop.Store(true)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("seed %d: %v", seed, err)
+	}
+	st := db.Stats()
+	images, cleaned = st.PageImages, st.SegmentsCleaned
+	if err := db.Check(); err != nil {
+		t.Errorf("seed %d: Check of the running database: %v", seed, err)
+	}
+	if err := db.Close(); err != nil {
+		t.Errorf("seed %d: Close: %v", seed, err)
+	}
+	for i, c := range cutList {
+		checkConcurrentCut(t, fmt.Sprintf("seed %d round %d cut %d (%v)", seed, round, i, c.mode), c.fs, cfg, ops, c.durable)
+		cuts++
+	}
+	return cuts, images, cleaned
+}
+
+// checkConcurrentCut opens a crash clone and checks it.
+func checkConcurrentCut(t *testing.T, name string, fs *vfs.MemFS, cfg sled.Config, ops [ccWriters][]ccOp, durable [ccWriters]int64) {
+	cfg.FS = fs
+	db, err := cfg.Open()
+	if err != nil {
+		t.Errorf("%s: reopen: %v (corruption: %v)", name, err, errors.Is(err, sled.ErrCorruption))
+		return
+	}
+	defer db.Close()
+	if err := db.Check(); err != nil {
+		t.Errorf("%s: Check after recovery: %v", name, err)
+		return
+	}
+	got := map[string]string{}
+	it := db.Iter()
+	for it.Next() {
+		got[string(it.Key())] = string(it.Value())
+	}
+	if err := it.Close(); err != nil {
+		t.Errorf("%s: scan: %v", name, err)
+		return
+	}
+	for w := range ccWriters {
+		if err := prefixOf(w, ops[w], durable[w], got); err != nil {
+			t.Errorf("%s: writer %d: %v", name, w, err)
+		}
+	}
+	// The recovered database must still clean (a leaked page used to make
+	// every round fail) and stay consistent.
+	if err := db.Clean(); err != nil {
+		t.Errorf("%s: cleaning after recovery: %v", name, err)
+	}
+	if err := db.Check(); err != nil {
+		t.Errorf("%s: Check after cleaning: %v", name, err)
+	}
+}
+
+// prefixOf reports whether writer w's keys in got equal the state after
+// some prefix of ops that includes the first durable ones.
+func prefixOf(w int, ops []ccOp, durable int64, got map[string]string) error {
+	want := map[string]string{}
+	for k, v := range got {
+		var ww int
+		if _, err := fmt.Sscanf(k, "w%d-", &ww); err == nil && ww == w {
+			want[k] = v
+		}
+	}
+	// mismatches counts keys whose state differs from want after the
+	// prefix applied so far.
+	state := map[string]string{}
+	mismatches := len(want)
+	set := func(k string, v *string) {
+		before := state[k] == want[k] && haveEq(state, want, k)
+		if v == nil {
+			delete(state, k)
+		} else {
+			state[k] = *v
+		}
+		after := haveEq(state, want, k)
+		switch {
+		case before && !after:
+			mismatches++
+		case !before && after:
+			mismatches--
+		}
+	}
+	for c := 0; c <= len(ops); c++ {
+		if int64(c) >= durable && mismatches == 0 {
+			return nil
+		}
+		if c < len(ops) {
+			for i, k := range ops[c].keys {
+				set(k, ops[c].values[i])
+			}
+		}
+	}
+	return fmt.Errorf("the recovered keys are no prefix of its %d operations covering the %d durable ones (recovered %d keys)", len(ops), durable, len(want))
+}
+
+// haveEq reports whether a and b agree on k (both absent, or equal).
+func haveEq(a, b map[string]string, k string) bool {
+	va, oka := a[k]
+	vb, okb := b[k]
+	return oka == okb && va == vb
+}
