@@ -47,12 +47,13 @@ var benchCmd = &command{
 		fs.IntVar(&o.nodeEntries, "node-entries", 0, "Config.NodeMaxEntries (0: the default)")
 		fs.Int64Var(&o.cacheBytes, "cache", 0, "Config.CacheCapacityBytes in bytes (0: the default, 1 GiB)")
 		fs.BoolVar(&o.reopen, "reopen", false, "with -path: after the run, close the database, open it again and print how long Open took")
+		fs.BoolVar(&o.quiet, "q", false, "quiet: draw no progress bar of the load on stderr")
 		return func(e *env, _ []string) error {
 			o.durationSet = isFlagSet(fs, "duration")
 			if err := o.validate(); err != nil {
 				return err
 			}
-			return runBench(e.stdout, o)
+			return runBench(e, o)
 		}
 	},
 }
@@ -71,6 +72,7 @@ type benchOptions struct {
 	nodeEntries    int
 	cacheBytes     int64
 	reopen         bool
+	quiet          bool // no progress bar of the load
 }
 
 // config is the database configuration the options describe.
@@ -266,7 +268,17 @@ func runPhase(t *sled.Tree, o *benchOptions, workload string, p *benchPhase, per
 	return workers, time.Since(start), p.err
 }
 
-func runBench(out io.Writer, o benchOptions) (err error) {
+// loadProgress shows the progress of phase p, a load of p.limit keys, on
+// a terminal. It samples p's counter instead of counting in the workers,
+// so that the bar costs the measured operations nothing.
+func loadProgress(e *env, o *benchOptions, p *benchPhase) *progress {
+	pr := e.progress(o.quiet, "loading", p.limit, unitKeys)
+	pr.poll(func() int64 { return min(p.next.Load(), p.limit) })
+	return pr
+}
+
+func runBench(e *env, o benchOptions) (err error) {
+	out := e.stdout
 	if o.seed == 0 {
 		o.seed = uint64(time.Now().UnixNano())
 	}
@@ -315,7 +327,9 @@ func runBench(out io.Writer, o benchOptions) (err error) {
 	} else {
 		// Load every key first (not measured), in random order.
 		p := &benchPhase{limit: o.keys}
+		pr := loadProgress(e, &o, p)
 		_, took, err := runPhase(db.Tree, &o, "load", p, perm, 1)
+		pr.done()
 		if err != nil {
 			return err
 		}
@@ -328,7 +342,12 @@ func runBench(out io.Writer, o benchOptions) (err error) {
 	if o.ops == 0 && (o.workload != "load" || o.durationSet) {
 		measured.duration = o.duration
 	}
+	var pr *progress // nil: no bar
+	if o.workload == "load" {
+		pr = loadProgress(e, &o, measured)
+	}
 	workers, took, err := runPhase(db.Tree, &o, o.workload, measured, perm, 2)
+	pr.done()
 	if err != nil {
 		return err
 	}

@@ -9,13 +9,14 @@ import (
 
 var checkCmd = &command{
 	name:     "check",
-	synopsis: "-path DIR [-tree NAME]",
+	synopsis: "-path DIR [-tree NAME] [-q]",
 	short:    "verify the database's invariants; print \"ok\" or the problem",
 	minArgs:  0,
 	maxArgs:  0,
 	setup: func(fs *flag.FlagSet) func(*env, []string) error {
 		f := dbFlags{readOnly: true} // reading never creates or changes a database
 		f.register(fs)
+		quiet := quietFlag(fs)
 		return func(e *env, _ []string) error {
 			if err := f.check(); err != nil {
 				return err
@@ -26,10 +27,16 @@ var checkCmd = &command{
 				if _, err := f.openTree(db, false); err != nil {
 					return err
 				}
-				if err := db.Check(); err != nil {
+				// db.Check is one call that reports nothing until it
+				// returns, so a spinner shows it is at work. A count of
+				// pages checked would need a callback from the library.
+				p := e.progress(*quiet, "checking", 0, unitNone)
+				err := db.Check()
+				p.done()
+				if err != nil {
 					return err
 				}
-				_, err := fmt.Fprintln(e.stdout, "ok")
+				_, err = fmt.Fprintln(e.stdout, "ok")
 				return err
 			})
 		}

@@ -54,6 +54,9 @@ type env struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+	// stderrTerminal is whether stderr is a terminal: only then do long
+	// commands (import, export, check, bench) draw a progress bar there.
+	stderrTerminal bool
 	// open opens the database at path; close releases it. Both are nil in
 	// production (see openDB).
 	open func(cfg sled.Config) (db *sled.DB, close func() error, err error)
@@ -62,7 +65,7 @@ type env struct {
 // run executes the command line args (without the program name) and returns
 // the process exit code.
 func run(args []string, stdout, stderr io.Writer) int {
-	return runEnv(&env{stdin: os.Stdin, stdout: stdout, stderr: stderr}, args)
+	return runEnv(&env{stdin: os.Stdin, stdout: stdout, stderr: stderr, stderrTerminal: isTerminal(stderr)}, args)
 }
 
 func runEnv(e *env, args []string) int {

@@ -15,6 +15,9 @@ type harness struct {
 	t    *testing.T
 	path string
 	open func(cfg sled.Config) (*sled.DB, func() error, error) // nil: the real Open
+	// terminal makes commands take stderr for a terminal, so that they
+	// draw progress there; false, as under go test, keeps stderr quiet.
+	terminal bool
 }
 
 // run runs the command line args with stdin and returns the exit code and
@@ -22,7 +25,7 @@ type harness struct {
 func (h *harness) run(stdin string, args ...string) (code int, stdout, stderr string) {
 	h.t.Helper()
 	var out, errOut bytes.Buffer
-	e := &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errOut, open: h.open}
+	e := &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errOut, stderrTerminal: h.terminal, open: h.open}
 	code = runEnv(e, args)
 	return code, out.String(), errOut.String()
 }

@@ -14,13 +14,14 @@ import (
 
 var exportCmd = &command{
 	name:     "export",
-	synopsis: "-path DIR [-tree NAME] [FILE | -]",
+	synopsis: "-path DIR [-tree NAME] [-q] [FILE | -]",
 	short:    "write a portable dump of the database (or one tree) to FILE or stdout",
 	minArgs:  0,
 	maxArgs:  1,
 	setup: func(fs *flag.FlagSet) func(*env, []string) error {
 		f := dbFlags{readOnly: true} // reading never creates or changes a database
 		f.register(fs)
+		quiet := quietFlag(fs)
 		return func(e *env, args []string) error {
 			if err := f.check(); err != nil {
 				return err
@@ -37,19 +38,37 @@ var exportCmd = &command{
 						return err
 					}
 				}
+				var p *progress
+				if t == nil {
+					// db.Export writes every tree in one call: count the
+					// bytes of the dump, whose size is not known ahead.
+					p = e.progress(*quiet, "exporting", 0, unitBytes)
+				} else {
+					// Count entries against the tree's length, counted
+					// only when the bar shows: it reads every leaf. An
+					// error leaves the total unknown (a spinner); the
+					// export meets it again and reports it.
+					var total int
+					if e.showsProgress(*quiet) {
+						total, _ = t.Len()
+					}
+					p = e.progress(*quiet, "exporting", int64(total), unitEntries)
+				}
+				defer p.done()
 				return writeTo(e, dst, func(w io.Writer) error {
 					if t == nil {
-						return db.Export(w)
+						return db.Export(p.writer(w))
 					}
-					return exportTree(w, t)
+					return exportTree(w, t, p)
 				})
 			})
 		}
 	},
 }
 
-// exportTree writes a dump, in db.Export's format, holding only t.
-func exportTree(w io.Writer, t *sled.Tree) error {
+// exportTree writes a dump, in db.Export's format, holding only t. It adds
+// each entry written to p.
+func exportTree(w io.Writer, t *sled.Tree, p *progress) error {
 	d := codec.NewDumpWriter(w)
 	if err := d.Tree(t.Name()); err != nil {
 		return err
@@ -60,6 +79,7 @@ func exportTree(w io.Writer, t *sled.Tree) error {
 		if err := d.Entry(it.Key(), it.Value()); err != nil {
 			return err
 		}
+		p.add(1)
 	}
 	if err := it.Err(); err != nil {
 		return err

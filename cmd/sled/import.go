@@ -13,13 +13,14 @@ import (
 
 var importCmd = &command{
 	name:     "import",
-	synopsis: "-path DIR [-tree NAME] [FILE | -]",
+	synopsis: "-path DIR [-tree NAME] [-q] [FILE | -]",
 	short:    "insert the entries of a dump (from FILE or stdin), creating trees as needed",
 	minArgs:  0,
 	maxArgs:  1,
 	setup: func(fs *flag.FlagSet) func(*env, []string) error {
 		var f dbFlags
 		f.register(fs)
+		quiet := quietFlag(fs)
 		return func(e *env, args []string) error {
 			if err := f.check(); err != nil {
 				return err
@@ -37,13 +38,18 @@ var importCmd = &command{
 				defer fh.Close()
 				r = fh
 			}
-			r = bufio.NewReader(r)
 			return e.withDB(&f, func(db *sled.DB) error {
+				// Count the bytes read against the dump's size when it is
+				// a file (stdin too, when redirected from one); a pipe's
+				// size is unknown: a spinner.
+				p := e.progress(*quiet, "importing", regularFileSize(r), unitBytes)
+				defer p.done()
+				br := bufio.NewReader(p.reader(r))
 				var err error
 				if f.tree == "" {
-					err = db.Import(r)
+					err = db.Import(br)
 				} else {
-					err = importTree(db, r, f.tree)
+					err = importTree(db, br, f.tree)
 				}
 				if err != nil {
 					return fmt.Errorf("importing %s: %w", src, err)
@@ -52,6 +58,20 @@ var importCmd = &command{
 			})
 		}
 	},
+}
+
+// regularFileSize returns the size of r if it is a regular file, else 0
+// (unknown).
+func regularFileSize(r io.Reader) int64 {
+	f, ok := r.(*os.File)
+	if !ok {
+		return 0
+	}
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return 0
+	}
+	return fi.Size()
 }
 
 // importTree inserts the entries of tree name from the dump r and skips
