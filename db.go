@@ -237,7 +237,7 @@ func (db *DB) dropPages(t *Tree) error {
 		if err != nil {
 			return t.mapErr(err)
 		}
-		ok, err := db.pc.FreeTogether(refs, codec.Section{Kind: codec.SecTreeDrop, Name: t.name})
+		ok, err := db.pc.FreeTogether(refs, tree.SameLinks, codec.Section{Kind: codec.SecTreeDrop, Name: t.name})
 		if err != nil {
 			return t.mapErr(err)
 		}

@@ -238,3 +238,64 @@ func TestSegmentSizeKeptAcrossOpens(t *testing.T) {
 		t.Fatalf("open with a damaged META: %v, want ErrCorruption", err)
 	}
 }
+
+// Defect 9 (suspected): DropTree racing cleaning rounds. The drop walks the
+// tree pinned, so no segment it reads is removed under it; trees are
+// dropped and recreated while the cleaner relocates and removes segments
+// and a tiny cache makes the walk page in from the log.
+func TestDropTreeRacingCleaning(t *testing.T) {
+	mem := vfs.NewMem()
+	cfg := sled.Config{Path: "db", FS: mem, NodeMaxEntries: 4, SegmentSizeBytes: 64 << 10, CacheCapacityBytes: 32 << 10, FlushEvery: -1}
+	db, err := cfg.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	cleanErr := make(chan error, 1)
+	go func() {
+		defer close(cleanErr)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if err := db.Clean(); err != nil {
+				cleanErr <- err
+				return
+			}
+		}
+	}()
+	for round := range 40 {
+		tr, err := db.OpenTree("victim")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 300 {
+			mustInsert(t, tr, key(i), make([]byte, 64))
+			mustInsert(t, db.Tree, key(i), []byte(fmt.Sprint(round))) // churn for the cleaner
+		}
+		if err := db.DropTree("victim"); err != nil {
+			t.Fatalf("round %d: DropTree: %v", round, err)
+		}
+	}
+	close(stop)
+	if err := <-cleanErr; err != nil {
+		t.Fatalf("cleaning: %v", err)
+	}
+	if err := db.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if st := db.Stats(); st.SegmentsCleaned == 0 || st.Evictions == 0 {
+		t.Fatalf("the race did not happen: %d segments cleaned, %d evictions", st.SegmentsCleaned, st.Evictions)
+	}
+	closeDB(t, db)
+	db, err = cfg.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names := db.TreeNames(); len(names) != 1 {
+		t.Fatalf("trees after reopen: %v", names)
+	}
+	closeDB(t, db)
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 
+	"github.com/sledgo/sled/internal/invariants"
 	"github.com/sledgo/sled/vfs"
 )
 
@@ -75,6 +76,9 @@ func (l *Log) writeReady() {
 		l.ring.cond.Broadcast()
 		l.ring.Unlock()
 		// L5: Written covers b only now that its write has returned.
+		if invariants.Enabled && uint64(b.base) != l.written.Load() {
+			invariants.Failf("L5", "buffer at %d written after Written %d (out of LSN order)", b.base, l.written.Load())
+		}
 		l.written.Store(uint64(end))
 		l.waitMu.Lock()
 		l.writtenCond.Broadcast()
@@ -117,6 +121,9 @@ func (l *Log) syncNow() {
 			return
 		}
 		l.stats.syncs.Add(1)
+	}
+	if invariants.Enabled && w < l.stable.Load() {
+		invariants.Failf("L6", "Stable would go back from %d to %d", l.stable.Load(), w)
 	}
 	l.stable.Store(w) // L6: everything below w was written before the sync
 	l.waitMu.Lock()

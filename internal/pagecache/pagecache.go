@@ -556,12 +556,14 @@ type Ref struct {
 	Page *Page
 }
 
-// FreeTogether frees every page of refs, each only from the state given,
-// and logs the frees with the meta sections in one record (one transition,
-// P11): after a crash either all are free or none. It reports ok == false,
-// having changed nothing, when a page changed since it was read; the
-// caller reads again and retries.
-func (c *Cache) FreeTogether(refs []Ref, meta ...codec.Section) (bool, error) {
+// FreeTogether frees every page of refs, each from the state given or a
+// later one that still accepts (nil: only the state given; e.g. a state
+// that differs only by residency or relocation), and logs the frees with
+// the meta sections in one record (one transition, P11): after a crash
+// either all are free or none. It reports ok == false, having changed
+// nothing, when a page changed in a way still rejects; the caller reads
+// again and retries.
+func (c *Cache) FreeTogether(refs []Ref, still func(old, cur *Page) bool, meta ...codec.Section) (bool, error) {
 	t := transition{meta: meta, changes: make([]change, 0, len(refs))}
 	for _, r := range refs {
 		s := c.slot(r.ID, false)
@@ -569,7 +571,7 @@ func (c *Cache) FreeTogether(refs []Ref, meta ...codec.Section) (bool, error) {
 			return false, nil
 		}
 		t.changes = append(t.changes, change{id: r.ID, s: s, old: r.Page, new: &Page{freed: true},
-			sec: codec.Section{Kind: codec.SecFree, Page: r.ID}})
+			sec: codec.Section{Kind: codec.SecFree, Page: r.ID}, still: still})
 	}
 	if len(t.changes) == 0 {
 		if _, err := c.LogMeta(meta...); err != nil {

@@ -25,6 +25,11 @@ type change struct {
 	// delta: new's locations are old's plus this record (a partial
 	// update); otherwise this record is the page's only location.
 	delta bool
+	// still, for a free whose CAS lost: whether the change still holds
+	// over the page's current state (say, it was only evicted or
+	// relocated); then the CAS is retried from that state. nil: it does
+	// not.
+	still func(old, cur *Page) bool
 }
 
 // transition is a set of page changes and meta sections logged as one
@@ -105,8 +110,7 @@ func (c *Cache) apply(t *transition) (ok bool, err error) {
 		ch := &t.changes[i]
 		// P13: a snapshot that sees this state before the transition is
 		// decided reports the prior state instead.
-		ch.new.prior.Store(ch.old)
-		if !c.swap(ch.s, ch.old, ch.new) {
+		if !c.install(ch, true) {
 			abort(i)
 			return false, nil
 		}
@@ -114,8 +118,9 @@ func (c *Cache) apply(t *transition) (ok bool, err error) {
 	testHook(StageStaged)
 	if n > 0 {
 		ch := &t.changes[n-1]
-		// P1: the decisive CAS, from the exact state the caller read.
-		if !c.swap(ch.s, ch.old, ch.new) {
+		// P1: the decisive CAS, from the exact state the caller read (or
+		// one the caller's still accepts).
+		if !c.install(ch, false) {
 			abort(n - 1)
 			return false, nil
 		}
@@ -134,6 +139,28 @@ func (c *Cache) apply(t *transition) (ok bool, err error) {
 		c.putBuf(rec.raw)
 	}
 	return true, nil
+}
+
+// install CASes one change, marked with its prior state when it is
+// rollback-able (P13); a lost change whose still accepts the current state
+// is retried from it.
+func (c *Cache) install(ch *change, mark bool) bool {
+	for {
+		if mark {
+			ch.new.prior.Store(ch.old)
+		}
+		if c.swap(ch.s, ch.old, ch.new) {
+			return true
+		}
+		if ch.still == nil {
+			return false
+		}
+		cur := ch.s.p.Load()
+		if !cur.allocated() || cur.prior.Load() != nil || !ch.still(ch.old, cur) {
+			return false
+		}
+		ch.old = cur
+	}
 }
 
 // swap is the CAS of every page state change (P1, P6, P11): it installs

@@ -171,6 +171,16 @@ func checkNode(id node.PageID, n *node.Node) error {
 	return nil
 }
 
+// SameLinks reports whether page state cur links to the same pages as old,
+// the state Pages read: the walk stays valid over evictions, page-ins and
+// relocations (pagecache.FreeTogether's still).
+func SameLinks(old, cur *pagecache.Page) bool {
+	if cur.Node == nil {
+		return slices.Equal(old.Locs, cur.Locs) // evicted: the same content (P6)
+	}
+	return old.Node.Next == cur.Node.Next && slices.Equal(old.Node.Kids, cur.Node.Kids)
+}
+
 // Pages returns every page of the tree with the state it was read in,
 // walking the links of those states, for a caller that frees them all at
 // once (pagecache.FreeTogether). The walk runs pinned, so no page it reads

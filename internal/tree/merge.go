@@ -59,7 +59,7 @@ func (t *Tree) tryMerge(id node.PageID, p *pagecache.Page, path []frame) error {
 	nn := par.WithMark(v)
 	// I7: the victim is not the first entry and neither neighbour entry is
 	// marked, checked on the state this CAS replaces. (Merge step 1.)
-	if _, ok, err := t.pc.Update(pid, pp, nn, node.Delta{Kind: node.DeltaImage, Image: nn}); err != nil || !ok {
+	if _, ok, err := t.update(pid, pp, nn, node.Delta{Kind: node.DeltaImage, Image: nn}); err != nil || !ok {
 		return err
 	}
 	return t.completeMerge(par.Kids[v])
@@ -116,7 +116,7 @@ func (t *Tree) collapseRoot() error {
 			fz := c.WithFrozen()
 			// I6: C changes no more; with Hi = +inf it has no unposted
 			// split, so the root keeps C as its only child until step 2.
-			if _, ok, err := t.pc.Update(cid, cp, fz, node.Delta{Kind: node.DeltaImage, Image: fz}); err != nil {
+			if _, ok, err := t.update(cid, cp, fz, node.Delta{Kind: node.DeltaImage, Image: fz}); err != nil {
 				return err
 			} else if !ok {
 				continue
@@ -154,7 +154,7 @@ func (t *Tree) finishCollapse(cid node.PageID) error {
 		// I2: the root keeps covering everything; it takes its only child's
 		// routing (or entries) one level down.
 		// I9: C is freed in the same step: nothing names it any more.
-		if _, ok, err := t.pc.Update(t.root, rp, nr, node.Delta{Kind: node.DeltaImage, Image: nr}, pagecache.Freed(cid)); err != nil {
+		if _, ok, err := t.update(t.root, rp, nr, node.Delta{Kind: node.DeltaImage, Image: nr}, pagecache.Freed(cid)); err != nil {
 			return err
 		} else if ok {
 			return nil
@@ -188,7 +188,7 @@ func (t *Tree) completeMerge(rid node.PageID) error {
 		}
 		fz := rp.Node.WithFrozen()
 		// I6: from now on the victim never changes.
-		if _, ok, err := t.pc.Update(rid, rp, fz, node.Delta{Kind: node.DeltaImage, Image: fz}); err != nil {
+		if _, ok, err := t.update(rid, rp, fz, node.Delta{Kind: node.DeltaImage, Image: fz}); err != nil {
 			return err
 		} else if ok {
 			r = fz
@@ -230,7 +230,7 @@ func (t *Tree) completeMerge(rid node.PageID) error {
 		// I3, I5: the left sibling takes over the victim's range, entries
 		// and right link in one CAS; the victim is frozen, so nothing of
 		// it is lost.
-		if _, ok, err := t.pc.Update(lid, lp, nn, node.Delta{Kind: node.DeltaImage, Image: nn}); err != nil {
+		if _, ok, err := t.update(lid, lp, nn, node.Delta{Kind: node.DeltaImage, Image: nn}); err != nil {
 			return err
 		} else if ok {
 			leftID = lid
@@ -257,7 +257,7 @@ func (t *Tree) completeMerge(rid node.PageID) error {
 		nn := par.WithoutChild(j)
 		// I9: only the unlinking CAS frees the victim, after step 3, in
 		// the same step (and log record, I12).
-		np, ok, err := t.pc.Update(pid, pp, nn, node.Delta{Kind: node.DeltaImage, Image: nn}, pagecache.Freed(rid))
+		np, ok, err := t.update(pid, pp, nn, node.Delta{Kind: node.DeltaImage, Image: nn}, pagecache.Freed(rid))
 		if err != nil {
 			return err
 		}

@@ -32,7 +32,7 @@ func (t *Tree) split(id node.PageID, p *pagecache.Page, path []frame) error {
 	// I1, I3: left keeps [Lo, sep) and links to right, which covers
 	// [sep, Hi) and takes over n's Next; the entries move with the range
 	// (I5). The right page is logged in the same record (I12).
-	if _, ok, err := t.pc.Update(id, p, left, node.Delta{Kind: node.DeltaImage, Image: left}, pagecache.Alloc(rid)); err != nil || !ok {
+	if _, ok, err := t.update(id, p, left, node.Delta{Kind: node.DeltaImage, Image: left}, pagecache.Alloc(rid)); err != nil || !ok {
 		t.pc.Release(rid) // never published
 		return err
 	}
@@ -62,7 +62,7 @@ func (t *Tree) growRoot(p *pagecache.Page, at int) error {
 	root := node.Grow(n.Level, lid, n.Keys[at], rid)
 	// I2, I3, I4: the new root covers everything and routes exactly the
 	// ranges of its two children, which form the new level's list.
-	if _, ok, err := t.pc.Update(t.root, p, root, node.Delta{Kind: node.DeltaImage, Image: root}, pagecache.Alloc(lid), pagecache.Alloc(rid)); err != nil || !ok {
+	if _, ok, err := t.update(t.root, p, root, node.Delta{Kind: node.DeltaImage, Image: root}, pagecache.Alloc(lid), pagecache.Alloc(rid)); err != nil || !ok {
 		t.pc.Release(lid)
 		t.pc.Release(rid)
 		return err
@@ -105,7 +105,7 @@ func (t *Tree) postSeparator(sep []byte, right node.PageID, level uint8, start n
 		}
 		nn := n.WithChild(sep, right)
 		// I4: the new entry's key is the Lo of the child it names.
-		np, ok, err := t.pc.Update(pid, pp, nn, node.Delta{Kind: node.DeltaImage, Image: nn})
+		np, ok, err := t.update(pid, pp, nn, node.Delta{Kind: node.DeltaImage, Image: nn})
 		if err != nil {
 			return err
 		}

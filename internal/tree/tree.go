@@ -341,7 +341,7 @@ func (t *Tree) Modify(key []byte, fn func(old []byte, found bool) ([]byte, Actio
 		}
 		// I1, I5: the key is inside n's range (descend), the entry is put
 		// at its sorted position, and the CAS is from the state we read.
-		np, ok, err := t.pc.Update(id, p, nn, d)
+		np, ok, err := t.update(id, p, nn, d)
 		if err != nil {
 			return Result{}, err
 		}
@@ -415,7 +415,7 @@ func (t *Tree) PopEdge(last bool, lock func(key []byte) func(ok bool)) (k, v []b
 		}
 		// I5: the first (last) entry of the edge leaf is removed by a CAS
 		// from the state it was read in.
-		np, ok, err := t.pc.Update(id, p, n.Without(i), node.Delta{Kind: node.DeltaDel, Key: k})
+		np, ok, err := t.update(id, p, n.Without(i), node.Delta{Kind: node.DeltaDel, Key: k})
 		if done != nil {
 			done(ok && err == nil)
 		}
