@@ -6,6 +6,7 @@ import (
 	"io/fs"
 
 	"github.com/sledgo/sled/internal/invariants"
+	"github.com/sledgo/sled/internal/lfdelay"
 	"github.com/sledgo/sled/vfs"
 )
 
@@ -79,6 +80,7 @@ func (l *Log) writeReady() {
 		if invariants.Enabled && uint64(b.base) != l.written.Load() {
 			invariants.Failf("L5", "buffer at %d written after Written %d (out of LSN order)", b.base, l.written.Load())
 		}
+		lfdelay.Point("log.written")
 		l.written.Store(uint64(end))
 		l.waitMu.Lock()
 		l.writtenCond.Broadcast()
@@ -125,6 +127,7 @@ func (l *Log) syncNow() {
 	if invariants.Enabled && w < l.stable.Load() {
 		invariants.Failf("L6", "Stable would go back from %d to %d", l.stable.Load(), w)
 	}
+	lfdelay.Point("log.stable")
 	l.stable.Store(w) // L6: everything below w was written before the sync
 	l.waitMu.Lock()
 	l.stableCond.Broadcast()

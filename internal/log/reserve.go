@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"runtime"
 	"sync/atomic"
+
+	"github.com/sledgo/sled/internal/lfdelay"
 )
 
 // The header word of a buffer packs, from the low bits up:
@@ -113,6 +115,7 @@ func (l *Log) reserve(n int) (*buffer, uint64, error) {
 			// L2: one CAS raises the offset past the record and counts
 			// the writer; it fails if anyone reserved or sealed since
 			// the load.
+			lfdelay.Point("log.reserve")
 			if b.hdr.CompareAndSwap(h, h+rec+oneWriter) {
 				l.stats.reserved.Add(int64(rec))
 				return b, off, nil
@@ -122,6 +125,7 @@ func (l *Log) reserve(n int) (*buffer, uint64, error) {
 		// L3: the record does not fit: seal, and join as a writer so
 		// that the buffer is not handed off before the sealer has
 		// written the segment-end record (if any).
+		lfdelay.Point("log.seal")
 		if b.hdr.CompareAndSwap(h, (h|sealedBit)+oneWriter) {
 			// L1: a buffer never spans segments; if the record would
 			// cross the segment's limit, the segment ends here.
@@ -172,6 +176,7 @@ func (l *Log) installLocked(gen uint64, base LSN) {
 	slot := int(gen % uint64(l.nbuf))
 	l.ring.busy[slot] = true
 	nb := l.newBuffer(gen, base)
+	lfdelay.Point("log.install")
 	l.slots[slot].Store(nb)
 	l.cur.Store(nb)
 	l.ring.cond.Broadcast()
@@ -201,6 +206,7 @@ func (l *Log) waitInstalled(b *buffer) error {
 // bit is set by one CAS and never cleared, and the count reaches zero after
 // it exactly once, exactly one goroutine does.
 func (l *Log) leave(b *buffer) {
+	lfdelay.Point("log.leave")
 	h := b.hdr.Add(^uint64(oneWriter - 1)) // minus one writer
 	if h&sealedBit != 0 && h&writersMask == 0 {
 		b.ready.Store(true)
@@ -341,6 +347,7 @@ func (l *Log) trySeal(target LSN) {
 		// L3: seal and join, as in reserve; no segment end is needed
 		// since no record failed to fit. The next slot is free and only
 		// this sealer installs into it, so installLocked does not wait.
+		lfdelay.Point("log.trySeal")
 		if b.hdr.CompareAndSwap(h, (h|sealedBit)+oneWriter) {
 			l.stats.sealed.Add(1)
 			l.leave(b)

@@ -3,6 +3,8 @@ package pagecache
 import (
 	"math/rand/v2"
 	"sync/atomic"
+
+	"github.com/sledgo/sled/internal/lfdelay"
 )
 
 // epochShards spreads pin counters over cache lines so that concurrent
@@ -33,6 +35,7 @@ func (e *epochs) pin() Guard {
 	for {
 		g := e.global.Load()
 		c := &e.slots[g%3][rand.Uint32()%epochShards]
+		lfdelay.Point("epoch.pin")
 		c.n.Add(1)
 		// The global epoch may have moved while we registered in a slot
 		// that the advancer no longer watches; re-check (P3).
@@ -58,6 +61,7 @@ func (e *epochs) tryAdvance() uint64 {
 	}
 	// P3: advancing past g requires slot g-1 empty; a racing advance by
 	// another goroutine is equally good.
+	lfdelay.Point("epoch.advance")
 	e.global.CompareAndSwap(g, g+1)
 	return e.global.Load()
 }

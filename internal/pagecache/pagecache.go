@@ -9,6 +9,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/sledgo/sled/internal/codec"
 	"github.com/sledgo/sled/internal/invariants"
+	"github.com/sledgo/sled/internal/lfdelay"
 	"github.com/sledgo/sled/internal/log"
 	"github.com/sledgo/sled/internal/node"
 )
@@ -201,6 +202,7 @@ func (c *Cache) slot(id node.PageID, grow bool) *slot {
 			return nil
 		}
 		fresh := new(chunk)
+		lfdelay.Point("pagecache.chunk")
 		// P2: a chunk is installed once and never replaced.
 		if c.top[hi].CompareAndSwap(nil, fresh) {
 			ch = fresh
@@ -635,6 +637,7 @@ func push(head *atomic.Pointer[idNode], n *idNode) {
 	for {
 		h := head.Load()
 		n.next = h
+		lfdelay.Point("pagecache.push")
 		if head.CompareAndSwap(h, n) {
 			return
 		}
@@ -652,6 +655,7 @@ func (c *Cache) popFree() node.PageID {
 			}
 			continue
 		}
+		lfdelay.Point("pagecache.pop")
 		if c.free.CompareAndSwap(h, h.next) {
 			return h.id
 		}

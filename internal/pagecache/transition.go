@@ -6,6 +6,7 @@ import (
 
 	"github.com/sledgo/sled/internal/codec"
 	"github.com/sledgo/sled/internal/invariants"
+	"github.com/sledgo/sled/internal/lfdelay"
 	"github.com/sledgo/sled/internal/log"
 	"github.com/sledgo/sled/internal/node"
 )
@@ -126,12 +127,14 @@ func (c *Cache) apply(t *transition) (ok bool, err error) {
 		}
 	}
 	testHook(StageDecided)
+	lfdelay.Point("pagecache.decided")
 	// Decided: every state is final. Clear the marks before the record
 	// completes, so that a snapshot starting after the completion never
 	// reports a prior state (P13).
 	for i := range t.changes[:max(n-1, 0)] {
 		t.changes[i].new.prior.Store(nil)
 	}
+	lfdelay.Point("pagecache.complete")
 	if res != nil {
 		res.Complete(rec.kind, rec.body)
 		c.logged.Add(int64(len(rec.body)))
@@ -170,6 +173,7 @@ func (c *Cache) swap(s *slot, old, new *Page) bool {
 	if invariants.Enabled {
 		checkSwap(old, new)
 	}
+	lfdelay.Point("pagecache.swap")
 	if !s.p.CompareAndSwap(old, new) {
 		return false
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 
 	"github.com/sledgo/sled/internal/invariants"
+	"github.com/sledgo/sled/internal/lfdelay"
 	"github.com/sledgo/sled/internal/node"
 	"github.com/sledgo/sled/internal/pagecache"
 )
@@ -15,6 +16,7 @@ func (t *Tree) update(id node.PageID, old *pagecache.Page, n *node.Node, d node.
 	if invariants.Enabled {
 		assertNode(id, old.Node, n, id == t.root)
 	}
+	lfdelay.Point("tree.update") // between the read the change derives from and its CAS
 	return t.pc.Update(id, old, n, d, extra...)
 }
 
