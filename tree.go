@@ -2,6 +2,7 @@ package sled
 
 import (
 	"bytes"
+	"slices"
 	"errors"
 	"sync/atomic"
 
@@ -462,23 +463,60 @@ func (t *Tree) ApplyBatch(b *Batch) error {
 	if len(b.ops) == 0 {
 		return nil
 	}
+	// The last write of each key wins; the tree applies them in key order,
+	// leaf by leaf (one CAS and one fragment per leaf).
+	last := make(map[string]int, len(b.ops))
+	for i, op := range b.ops {
+		last[string(op.key)] = i
+	}
+	order := make([]int, 0, len(last))
+	for _, i := range last {
+		order = append(order, i)
+	}
+	slices.SortFunc(order, func(x, y int) int { return bytes.Compare(b.ops[x].key, b.ops[y].key) })
+	ops := make([]tree.BatchOp, len(order))
+	for k, i := range order {
+		ops[k] = tree.BatchOp{Key: b.ops[i].key, Val: b.ops[i].value, Delete: b.ops[i].del}
+	}
 	t.gate.lockExclusive()
 	defer t.gate.unlockExclusive()
 	if err := t.db.log.BeginBatch(); err != nil {
 		return err
 	}
-	for _, op := range b.ops {
-		v, act := op.value, tree.Set
-		if op.del {
-			act = tree.Delete
+	before := make(map[string][]byte, len(ops)) // each key's value before the batch (nil: absent)
+	err = t.t.ApplySorted(ops, func(k int, old []byte, found bool) {
+		if found && old == nil {
+			old = []byte{}
 		}
-		if _, err := t.apply(op.key, func([]byte, bool) ([]byte, tree.Action) { return v, act }); err != nil {
-			// The log refuses writes now (a failed write or sync is the
-			// only way here), so recovery drops the half batch. In memory
-			// it is half applied: fail every later call, reads too, rather
-			// than show it.
-			t.db.poison(err)
-			return err
+		before[string(ops[k].Key)] = old
+	})
+	if err != nil {
+		// The log refuses writes now (a failed write or sync is the only
+		// way here), so recovery drops the half batch. In memory it is
+		// half applied: fail every later call, reads too, rather than
+		// show it.
+		t.db.poison(err)
+		return t.mapErr(err)
+	}
+	// Count and notify every write in batch order, as if applied one by
+	// one (a write to a key the batch deletes before is still an event).
+	cur := before
+	for _, op := range b.ops {
+		v, present := cur[string(op.key)]
+		present = present && v != nil
+		switch {
+		case !op.del:
+			cur[string(op.key)] = op.value
+			t.db.userBytes.Add(int64(len(op.key) + len(op.value)))
+			if subs := t.subs.matching(op.key); subs != nil {
+				publish(subs, op.key, op.value, false)
+			}
+		case present:
+			cur[string(op.key)] = nil
+			t.db.userBytes.Add(int64(len(op.key)))
+			if subs := t.subs.matching(op.key); subs != nil {
+				publish(subs, op.key, nil, true)
+			}
 		}
 	}
 	return t.db.log.EndBatch()

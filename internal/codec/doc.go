@@ -34,6 +34,9 @@
 //	          2 delta:        page = the page (!= 0);
 //	                          body = delta kind (1 byte: 2 set, 3 delete) |
 //	                                 uvarint(len(key)) | key | value (set only: the rest of the body)
+//	                              or 4 batch | uvarint(n >= 1) | op × n, keys strictly increasing,
+//	                                 op = kind (2 set, 3 delete) | uvarint(len(key)) | key |
+//	                                      (set only) uvarint(len(value)) | value
 //	          3 free:         page = the freed page (!= 0); body empty
 //	          4 tree create:  page = the new tree's root (!= 0); body = name bytes
 //	          5 tree drop:    page = 0; body = name bytes

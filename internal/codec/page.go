@@ -387,11 +387,38 @@ func CheckNode(n *node.Node) error {
 }
 
 func deltaBodySize(d node.Delta) int {
+	if d.Kind == node.DeltaBatch {
+		s := 1 + uvarintLen(uint64(len(d.Ops)))
+		for _, op := range d.Ops {
+			s += 1 + uvarintLen(uint64(len(op.Key))) + len(op.Key)
+			if op.Kind == node.DeltaSet {
+				s += uvarintLen(uint64(len(op.Val))) + len(op.Val)
+			}
+		}
+		return s
+	}
 	s := 1 + uvarintLen(uint64(len(d.Key))) + len(d.Key)
 	if d.Kind == node.DeltaSet {
 		s += len(d.Val)
 	}
 	return s
+}
+
+// appendBatchDelta appends the body of a DeltaBatch section: the count,
+// then per op its kind, key and (for a set) value, each length-prefixed.
+func appendBatchDelta(dst []byte, d node.Delta) []byte {
+	dst = append(dst, byte(d.Kind))
+	dst = binary.AppendUvarint(dst, uint64(len(d.Ops)))
+	for _, op := range d.Ops {
+		dst = append(dst, byte(op.Kind))
+		dst = binary.AppendUvarint(dst, uint64(len(op.Key)))
+		dst = append(dst, op.Key...)
+		if op.Kind == node.DeltaSet {
+			dst = binary.AppendUvarint(dst, uint64(len(op.Val)))
+			dst = append(dst, op.Val...)
+		}
+	}
+	return dst
 }
 
 func sectionBodySize(s *Section) int {
@@ -444,6 +471,10 @@ func AppendSections(dst []byte, secs []Section) []byte {
 		case SecImage:
 			dst = EncodeNode(dst, s.Node)
 		case SecDelta:
+			if s.Delta.Kind == node.DeltaBatch {
+				dst = appendBatchDelta(dst, s.Delta)
+				break
+			}
 			dst = append(dst, byte(s.Delta.Kind))
 			dst = binary.AppendUvarint(dst, uint64(len(s.Delta.Key)))
 			dst = append(dst, s.Delta.Key...)
@@ -507,6 +538,39 @@ func readFrames(b []byte, fn func(i int, f sectionFrame) error) error {
 	return nil
 }
 
+// decodeBatchDelta decodes the rest of a DeltaBatch section body; the ops'
+// keys must be strictly increasing and the body used up exactly.
+func decodeBatchDelta(r *reader) (node.Delta, error) {
+	n, ok := r.uvarint()
+	if !ok || n == 0 || n > uint64(r.left()) {
+		return node.Delta{}, fmt.Errorf("bad batch delta count")
+	}
+	d := node.Delta{Kind: node.DeltaBatch, Ops: make([]node.Delta, 0, n)}
+	for j := uint64(0); j < n; j++ {
+		kb, ok := r.byte1()
+		op := node.Delta{Kind: node.DeltaKind(kb)}
+		if !ok || (op.Kind != node.DeltaSet && op.Kind != node.DeltaDel) {
+			return node.Delta{}, fmt.Errorf("batch delta op %d: bad kind", j)
+		}
+		if op.Key, ok = r.lenBytes(); !ok {
+			return node.Delta{}, fmt.Errorf("batch delta op %d: bad key", j)
+		}
+		if j > 0 && bytes.Compare(d.Ops[j-1].Key, op.Key) >= 0 {
+			return node.Delta{}, fmt.Errorf("batch delta op %d: keys not increasing", j)
+		}
+		if op.Kind == node.DeltaSet {
+			if op.Val, ok = r.lenBytes(); !ok {
+				return node.Delta{}, fmt.Errorf("batch delta op %d: bad value", j)
+			}
+		}
+		d.Ops = append(d.Ops, op)
+	}
+	if r.left() != 0 {
+		return node.Delta{}, fmt.Errorf("%d bytes after a batch delta", r.left())
+	}
+	return d, nil
+}
+
 func decodeSection(i int, f sectionFrame) (Section, error) {
 	s := Section{Kind: f.kind, Page: f.page}
 	switch f.kind {
@@ -520,6 +584,14 @@ func decodeSection(i int, f sectionFrame) (Section, error) {
 		r := reader{b: f.body}
 		kb, _ := r.byte1()
 		dk := node.DeltaKind(kb)
+		if dk == node.DeltaBatch {
+			d, err := decodeBatchDelta(&r)
+			if err != nil {
+				return Section{}, pageCorruptf("section %d (page %d): %v", i, f.page, err)
+			}
+			s.Delta = d
+			break
+		}
 		if dk != node.DeltaSet && dk != node.DeltaDel {
 			return Section{}, pageCorruptf("section %d (page %d): bad delta kind %d", i, f.page, kb)
 		}

@@ -381,6 +381,10 @@ const (
 	DeltaSet
 	// DeltaDel removes Key from a leaf.
 	DeltaDel
+	// DeltaBatch applies Ops, each a DeltaSet or a DeltaDel with keys
+	// strictly increasing, to a leaf in one step: the writes of an atomic
+	// batch that land in one leaf, logged as one fragment.
+	DeltaBatch
 )
 
 // Delta describes one change to a page: the partial update that the
@@ -390,7 +394,8 @@ type Delta struct {
 	Kind  DeltaKind
 	Key   []byte
 	Val   []byte
-	Image *Node // DeltaImage only
+	Image *Node   // DeltaImage only
+	Ops   []Delta // DeltaBatch only
 }
 
 // Apply returns n with d applied.
@@ -404,7 +409,34 @@ func (d Delta) Apply(n *Node) *Node {
 			return n.Without(i)
 		}
 		return n
+	case DeltaBatch:
+		return n.WithOps(d.Ops)
 	default:
 		return d.Image
 	}
+}
+
+// WithOps returns a copy of leaf n with ops applied: each a DeltaSet or a
+// DeltaDel, keys strictly increasing. One merge of the two sorted lists.
+func (n *Node) WithOps(ops []Delta) *Node {
+	keys := make([][]byte, 0, len(n.Keys)+len(ops))
+	vals := make([][]byte, 0, len(n.Keys)+len(ops))
+	i := 0
+	for _, op := range ops {
+		for i < len(n.Keys) && bytes.Compare(n.Keys[i], op.Key) < 0 {
+			keys, vals = append(keys, n.Keys[i]), append(vals, n.Vals[i])
+			i++
+		}
+		if i < len(n.Keys) && bytes.Equal(n.Keys[i], op.Key) {
+			i++ // replaced or removed
+		}
+		if op.Kind == DeltaSet {
+			keys, vals = append(keys, op.Key), append(vals, op.Val)
+		}
+	}
+	keys, vals = append(keys, n.Keys[i:]...), append(vals, n.Vals[i:]...)
+	c := n.clone()
+	c.Keys, c.Vals = keys, vals
+	c.recount()
+	return c
 }

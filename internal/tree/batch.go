@@ -1,0 +1,94 @@
+package tree
+
+import (
+	"fmt"
+
+	"github.com/sledgo/sled/internal/node"
+)
+
+// BatchOp is one write of a batch: set Key to Val, or delete Key.
+type BatchOp struct {
+	Key, Val []byte
+	Delete   bool
+}
+
+// ApplySorted applies ops, whose keys are strictly increasing, leaf by
+// leaf: the ops that land in one leaf are installed by one CAS and logged as
+// one fragment (a node.DeltaBatch), instead of a CAS and a record each. A
+// leaf takes at most as many ops as keep it within twice its size limits,
+// so that one split brings it back within them (I1, I5 as for Modify).
+//
+// The caller excludes every other writer of the tree for the whole call
+// (the database's gate, held exclusively), which is what makes the batch
+// atomic to readers; racing structure changes of readers cannot happen
+// (I11), so a lost CAS here is a bug guard rather than a normal path.
+// report is called once per op, in order, with the value the op replaced.
+func (t *Tree) ApplySorted(ops []BatchOp, report func(i int, old []byte, found bool)) error {
+	g := t.pc.Pin()
+	defer g.Unpin()
+	var path []frame
+	restarts := 0
+	for i := 0; i < len(ops); {
+		if restarts > maxRestarts {
+			return fmt.Errorf("%w: batch at %q does not converge", ErrCorrupt, ops[i].Key)
+		}
+		id, p, err := t.descend(ops[i].Key, 0, false, &path, true)
+		if err == errRestart {
+			restarts++
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		n := p.Node
+		room := max(2*t.cfg.MaxLeafEntries-n.Len(), 1)
+		roomBytes := 2*t.cfg.MaxNodeBytes - n.MemBytes()
+		deltas := make([]node.Delta, 0, min(room, len(ops)-i))
+		olds := make([][]byte, 0, cap(deltas))
+		founds := make([]bool, 0, cap(deltas))
+		j := i
+		for ; j < len(ops) && len(deltas) < room && !n.BeyondHi(ops[j].Key); j++ {
+			op := ops[j]
+			if j > i && roomBytes < len(op.Key)+len(op.Val) {
+				break
+			}
+			roomBytes -= len(op.Key) + len(op.Val)
+			k, found := n.Search(op.Key)
+			var old []byte
+			if found {
+				old = n.Vals[k]
+			}
+			olds, founds = append(olds, old), append(founds, found)
+			switch {
+			case !op.Delete:
+				deltas = append(deltas, node.Delta{Kind: node.DeltaSet, Key: op.Key, Val: op.Val})
+			case found:
+				deltas = append(deltas, node.Delta{Kind: node.DeltaDel, Key: op.Key})
+			}
+		}
+		if len(deltas) > 0 {
+			d := node.Delta{Kind: node.DeltaBatch, Ops: deltas}
+			if len(deltas) == 1 {
+				d = deltas[0]
+			}
+			// I1, I5: every key is inside n's range (descend, BeyondHi),
+			// the ops are sorted, and the CAS is from the state we read.
+			np, ok, err := t.update(id, p, n.WithOps(deltas), d)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				restarts++
+				continue
+			}
+			if err := t.afterWrite(id, np, path); err != nil {
+				return err
+			}
+		}
+		for k := i; k < j; k++ {
+			report(k, olds[k-i], founds[k-i])
+		}
+		i = j
+	}
+	return nil
+}
