@@ -2,8 +2,8 @@ package sled
 
 import (
 	"bytes"
-	"slices"
 	"errors"
+	"slices"
 	"sync/atomic"
 
 	"github.com/sledgo/sled/internal/codec"
