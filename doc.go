@@ -13,9 +13,11 @@
 // (internal/pagecache): every node is an immutable snapshot replaced by one
 // compare-and-swap, so a read is a few atomic loads and binary searches and
 // never waits for a writer. Each change appends only its small fragment (a
-// delta, or a full image every few changes) to a lock-free log
-// (internal/log) of segment files; nodes not in the cache are rebuilt from
-// their fragments. Open reads a snapshot of page locations and replays the
+// delta, or a full image every few changes; a batch, one fragment per leaf)
+// to a lock-free log (internal/log) of segment files, and every change of a
+// page's state goes through one transition primitive whose log record and
+// CASes keep the crash invariants by construction; nodes not in the cache
+// are rebuilt from their fragments. Open reads a snapshot of page locations and replays the
 // log after it; a background cleaner rewrites the live pages of mostly-dead
 // segments and removes them.
 //
@@ -25,8 +27,15 @@
 // Flushes share one fsync. Without Flush, writes become durable within
 // Config.FlushEvery. After a crash the database holds a prefix of the
 // completed writes, batches whole. Checksums detect torn or corrupt data,
-// which is never returned: such errors match ErrCorruption. After a failed
-// write or fsync the database refuses further writes.
+// which is never returned: such errors match ErrCorruption, as does a
+// missing or cut-short log file. After a failed write or fsync the database
+// refuses further writes. A failure of background work (cleaning, the
+// periodic snapshot) is reported by Stats and Check, and when it means
+// corruption or a failed log, by every later call.
+//
+// Close waits for the operations in flight and flushes; later calls return
+// ErrClosed. Config.ReadOnly opens an existing database without writing a
+// byte to it (several read-only opens may share it).
 //
 // # Caveats
 //
