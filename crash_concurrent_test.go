@@ -30,19 +30,62 @@ import (
 //
 // SLED_CONCURRENT_CRASH=10m runs it for that long; by default it runs a few
 // seconds (less with -short).
-func TestConcurrentCrash(t *testing.T) {
-	seed := testutil.Seed(t)
-	budget := 6 * time.Second
-	if testing.Short() {
-		budget = 2 * time.Second
-	}
-	if s := os.Getenv("SLED_CONCURRENT_CRASH"); s != "" {
+
+// testBudget is how long a long-running test runs: the duration in the
+// environment variable env, else def (short with -short).
+func testBudget(t *testing.T, env string, def, short time.Duration) time.Duration {
+	t.Helper()
+	if s := os.Getenv(env); s != "" {
 		d, err := time.ParseDuration(s)
 		if err != nil {
-			t.Fatalf("SLED_CONCURRENT_CRASH=%q: %v", s, err)
+			t.Fatalf("%s=%q: %v", env, s, err)
 		}
-		budget = d
+		return d
 	}
+	if testing.Short() {
+		return short
+	}
+	return def
+}
+
+// flushLoop flushes until stop, publishing after each Flush, per writer,
+// how many of its operations were done before the Flush began: those are
+// durable.
+func flushLoop(db *sled.DB, stop *atomic.Bool, done, durable []atomic.Int64, fail func(error)) {
+	upTo := make([]int64, len(done))
+	for !stop.Load() {
+		for w := range upTo {
+			upTo[w] = done[w].Load()
+		}
+		if err := db.Flush(); err != nil {
+			fail(fmt.Errorf("flush: %w", err))
+			return
+		}
+		for w := range upTo {
+			durable[w].Store(upTo[w])
+		}
+		time.Sleep(time.Duration(100+rand.IntN(900)) * time.Microsecond)
+	}
+}
+
+// maintenanceLoop writes snapshots and cleans the log every few
+// milliseconds until stop.
+func maintenanceLoop(db *sled.DB, stop *atomic.Bool, fail func(error)) {
+	for !stop.Load() {
+		if err := db.WriteSnapshot(); err != nil {
+			fail(fmt.Errorf("snapshot: %w", err))
+			return
+		}
+		if err := db.Clean(); err != nil {
+			fail(fmt.Errorf("clean: %w", err))
+			return
+		}
+		time.Sleep(time.Duration(1+rand.IntN(4)) * time.Millisecond)
+	}
+}
+func TestConcurrentCrash(t *testing.T) {
+	seed := testutil.Seed(t)
+	budget := testBudget(t, "SLED_CONCURRENT_CRASH", 6*time.Second, 2*time.Second)
 	var pauses atomic.Uint64
 	hook := func(string) {
 		// A cheap, racy per-call choice is fine: this only perturbs timing.
@@ -131,25 +174,7 @@ func concurrentCrashRound(t *testing.T, seed uint64, round int) (cuts int, image
 					}
 				}
 				ops[w] = append(ops[w], op)
-				var err error
-				if n == 1 {
-					if op.values[0] != nil {
-						_, err = db.Insert([]byte(op.keys[0]), []byte(*op.values[0]))
-					} else {
-						_, err = db.Remove([]byte(op.keys[0]))
-					}
-				} else {
-					var b sled.Batch
-					for j, k := range op.keys {
-						if op.values[j] != nil {
-							b.Insert([]byte(k), []byte(*op.values[j]))
-						} else {
-							b.Remove([]byte(k))
-						}
-					}
-					err = db.ApplyBatch(&b)
-				}
-				if err != nil {
+				if err := applyOp(db, op); err != nil {
 					fail(fmt.Errorf("writer %d op %d: %w", w, i, err))
 					return
 				}
@@ -158,37 +183,8 @@ func concurrentCrashRound(t *testing.T, seed uint64, round int) (cuts int, image
 		}()
 	}
 	wg.Add(2)
-	go func() { // the flusher
-		defer wg.Done()
-		for !stop.Load() {
-			var upTo [ccWriters]int64
-			for w := range upTo {
-				upTo[w] = done[w].Load()
-			}
-			if err := db.Flush(); err != nil {
-				fail(fmt.Errorf("flush: %w", err))
-				return
-			}
-			for w := range upTo {
-				durable[w].Store(upTo[w])
-			}
-			time.Sleep(time.Duration(200+rand.IntN(800)) * time.Microsecond)
-		}
-	}()
-	go func() { // snapshots and cleaning every few milliseconds
-		defer wg.Done()
-		for !stop.Load() {
-			if err := db.WriteSnapshot(); err != nil {
-				fail(fmt.Errorf("snapshot: %w", err))
-				return
-			}
-			if err := db.Clean(); err != nil {
-				fail(fmt.Errorf("clean: %w", err))
-				return
-			}
-			time.Sleep(time.Duration(1+rand.IntN(3)) * time.Millisecond)
-		}
-	}()
+	go func() { defer wg.Done(); flushLoop(db, &stop, done[:], durable[:], fail) }()
+	go func() { defer wg.Done(); maintenanceLoop(db, &stop, fail) }()
 
 	type cut struct {
 		fs      *vfs.MemFS

@@ -169,21 +169,7 @@ func TestLinearizableSingleKey(t *testing.T) {
 				defer wg.Done()
 				rng := rand.New(rand.NewPCG(seed+uint64(round), uint64(c)))
 				for i := 0; i < 150; i++ {
-					key := fmt.Sprintf("k%02d", rng.IntN(8))
-					val := fmt.Sprintf("%d.%d", c, i)
-					var in kvInput
-					switch rng.IntN(6) {
-					case 0, 1:
-						in = kvInput{op: "get", key: key}
-					case 2:
-						in = kvInput{op: "put", key: key, value: val}
-					case 3:
-						in = kvInput{op: "del", key: key}
-					case 4:
-						in = kvInput{op: "cas", key: key, value: val, absent: rng.IntN(2) == 0, old: fmt.Sprintf("%d.%d", rng.IntN(6), rng.IntN(i+1))}
-					default:
-						in = kvInput{op: "merge", key: key, value: "m"}
-					}
+					in := randomKV(rng, fmt.Sprintf("k%02d", rng.IntN(8)), c, i, 6)
 					h.record(c, in, func() any { return runKV(t, db, in) })
 				}
 			}(c)
@@ -204,6 +190,24 @@ func TestLinearizableSingleKey(t *testing.T) {
 		}
 		db.Close()
 	}
+}
+
+// randomKV returns client c's i-th single-key operation on key: a get,
+// put, del, cas (expecting a value some of the clients may have written)
+// or merge.
+func randomKV(rng *rand.Rand, key string, c, i, clients int) kvInput {
+	val := fmt.Sprintf("%d.%d", c, i)
+	switch rng.IntN(6) {
+	case 0, 1:
+		return kvInput{op: "get", key: key}
+	case 2:
+		return kvInput{op: "put", key: key, value: val}
+	case 3:
+		return kvInput{op: "del", key: key}
+	case 4:
+		return kvInput{op: "cas", key: key, value: val, absent: rng.IntN(2) == 0, old: fmt.Sprintf("%d.%d", rng.IntN(clients), rng.IntN(i+1))}
+	}
+	return kvInput{op: "merge", key: key, value: "m"}
 }
 
 func runKV(t *testing.T, db *sled.DB, in kvInput) kvOutput {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -36,17 +35,7 @@ import (
 // SLED_TORTURE=30m runs it for that long; by default a few seconds.
 func TestTorture(t *testing.T) {
 	seed := testutil.Seed(t)
-	budget := 4 * time.Second
-	if testing.Short() {
-		budget = 1500 * time.Millisecond
-	}
-	if s := os.Getenv("SLED_TORTURE"); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil {
-			t.Fatalf("SLED_TORTURE=%q: %v", s, err)
-		}
-		budget = d
-	}
+	budget := testBudget(t, "SLED_TORTURE", 4*time.Second, 1500*time.Millisecond)
 	rng := rand.New(rand.NewPCG(seed, 0x7047))
 	tt := &torture{t: t, fs: vfs.NewMem(), base: map[string]string{}}
 	deadline := time.Now().Add(budget)
@@ -139,21 +128,8 @@ func (tt *torture) round(round int, seed uint64) {
 			defer wg.Done()
 			r := rand.New(rand.NewPCG(seed, uint64(100+c)))
 			for i := 0; !stop.Load(); i++ {
-				key := fmt.Sprintf("r%d-k%d", round, r.IntN(6)) // fresh keys each round: absent at its start
-				val := fmt.Sprintf("%d.%d", c, i)
-				var in kvInput
-				switch r.IntN(6) {
-				case 0, 1:
-					in = kvInput{op: "get", key: key}
-				case 2:
-					in = kvInput{op: "put", key: key, value: val}
-				case 3:
-					in = kvInput{op: "del", key: key}
-				case 4:
-					in = kvInput{op: "cas", key: key, value: val, absent: r.IntN(2) == 0, old: fmt.Sprintf("%d.%d", r.IntN(tortureClients), r.IntN(i+1))}
-				default:
-					in = kvInput{op: "merge", key: key, value: "m"}
-				}
+				// fresh keys each round: absent at its start, as the model assumes
+				in := randomKV(r, fmt.Sprintf("r%d-k%d", round, r.IntN(6)), c, i, tortureClients)
 				h.record(c, in, func() any { return runKV(t, db, in) })
 			}
 		}()
@@ -186,37 +162,8 @@ func (tt *torture) round(round int, seed uint64) {
 		}()
 	}
 	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		for !stop.Load() {
-			var upTo [tortureOwners]int64
-			for w := range upTo {
-				upTo[w] = done[w].Load()
-			}
-			if err := db.Flush(); err != nil {
-				fail(fmt.Errorf("flush: %w", err))
-				return
-			}
-			for w := range upTo {
-				durable[w].Store(upTo[w])
-			}
-			time.Sleep(time.Duration(100+rand.IntN(900)) * time.Microsecond)
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		for !stop.Load() {
-			if err := db.WriteSnapshot(); err != nil {
-				fail(fmt.Errorf("snapshot: %w", err))
-				return
-			}
-			if err := db.Clean(); err != nil {
-				fail(fmt.Errorf("clean: %w", err))
-				return
-			}
-			time.Sleep(time.Duration(1+rand.IntN(4)) * time.Millisecond)
-		}
-	}()
+	go func() { defer wg.Done(); flushLoop(db, &stop, done[:], durable[:], fail) }()
+	go func() { defer wg.Done(); maintenanceLoop(db, &stop, fail) }()
 
 	rng := rand.New(rand.NewPCG(seed, 0xC7))
 	time.Sleep(time.Duration(50+rng.IntN(250)) * time.Millisecond)
