@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sledgo/sled/internal/codec"
+	"github.com/sledgo/sled/internal/lfdelay"
 	"github.com/sledgo/sled/internal/log"
 	"github.com/sledgo/sled/internal/pagecache"
 	"github.com/sledgo/sled/internal/tree"
@@ -231,7 +231,7 @@ func (db *DB) dropPages(t *Tree) error {
 	for range maxDropAttempts {
 		refs, err := t.t.Pages()
 		if errors.Is(err, tree.ErrChanged) {
-			runtime.Gosched()
+			lfdelay.Yield("drop.walk")
 			continue
 		}
 		if err != nil {
@@ -244,7 +244,7 @@ func (db *DB) dropPages(t *Tree) error {
 		if ok {
 			return nil
 		}
-		runtime.Gosched() // a writer in flight changed a page: walk again
+		lfdelay.Yield("drop.retry") // a writer in flight changed a page: walk again
 	}
 	return fmt.Errorf("sled: dropping tree %q: writers in flight kept changing it", t.name)
 }

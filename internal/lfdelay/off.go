@@ -2,7 +2,10 @@
 
 package lfdelay
 
-import "sync/atomic"
+import (
+	"runtime"
+	"sync/atomic"
+)
 
 // Enabled reports whether the scheduling points are compiled in.
 const Enabled = false
@@ -16,3 +19,7 @@ func Points() int64 { return 0 }
 
 // Point is a scheduling point; without the build tag it does nothing.
 func Point(name string) {}
+
+// Yield is a spin-wait's yield: the caller waits for another goroutine to
+// finish a step it cannot help with. It always yields the processor.
+func Yield(name string) { runtime.Gosched() }

@@ -36,3 +36,20 @@ func Point(name string) {
 		runtime.Gosched()
 	}
 }
+
+// YieldPrefix starts the name a Hook sees at a Yield: a scheduler may run
+// the other goroutines first without counting a preemption (fairness for
+// spin-waits, as CHESS does).
+const YieldPrefix = "yield:"
+
+// Yield is a spin-wait's yield: the caller waits for another goroutine to
+// finish a step it cannot help with. With a Hook it is a scheduling point
+// named YieldPrefix+name; otherwise it yields the processor.
+func Yield(name string) {
+	points.Add(1)
+	if h := Hook.Load(); h != nil {
+		(*h)(YieldPrefix + name)
+		return
+	}
+	runtime.Gosched()
+}

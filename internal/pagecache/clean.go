@@ -77,7 +77,14 @@ func (p *Page) inSegments(segSize log.LSN, segs map[uint64]bool) bool {
 func (c *Cache) Relocate(id node.PageID, segSize log.LSN, segs map[uint64]bool) error {
 	g := c.Pin()
 	defer g.Unpin()
+	s := c.slot(id, false)
 	for {
+		if cur := s.p.Load(); cur == nil || cur.freed {
+			// Free, or a free staged by an undecided transition: nothing
+			// to relocate; if that transition rolls back, the segment
+			// stays named and waits for the next round (C2).
+			return nil
+		}
 		p, err := c.Load(id)
 		if err != nil {
 			if isFreed(err) {

@@ -7,7 +7,7 @@
 // state and install it with one compare-and-swap (Update). The page table is
 // a grow-only two-level array, so a lookup never takes a lock.
 //
-// Invariants kept by this package (cited as P1..P15 at the sites that keep
+// Invariants kept by this package (cited as P1..P16 at the sites that keep
 // them; with the build tag `invariants` or under -race, the sites marked
 // in the code assert them, package internal/invariants):
 //
@@ -77,6 +77,14 @@
 //	    free reports it free at its last free's LSN, and replay skips the
 //	    records of the page's previous life (P9) instead of applying a delta
 //	    of it to a page it believes free.
+//
+//	P16. A free staged by an undecided transition (a tombstone marked with
+//	    its prior state, P13) reads as that prior state when it is resident
+//	    (Load): readers never wait for another thread's transition to
+//	    decide (I11). The frees staged are of frozen merge victims, whose
+//	    readers read around them anyway, and of the pages a drop walked. A
+//	    CAS from the prior state loses to the tombstone (P1), and a writer
+//	    that loses to an undecided transition yields before it retries.
 //
 // Log cleaning keeps, with the cleaner in the root package:
 //

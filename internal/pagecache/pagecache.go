@@ -224,6 +224,15 @@ func (c *Cache) Load(id node.PageID) (*Page, error) {
 	}
 	for {
 		p := s.p.Load()
+		if p != nil && p.freed {
+			// P16: a free staged by a transition not yet decided reads as
+			// the state it replaces (resident: a frozen victim, or a page
+			// a drop walked), so nobody waits for another thread's
+			// transition to decide. A CAS from it loses to the tombstone.
+			if pr := p.prior.Load(); pr != nil && pr.Node != nil {
+				return pr, nil
+			}
+		}
 		if p == nil || p.freed {
 			return nil, freedErr(id)
 		}
@@ -441,10 +450,14 @@ func (c *Cache) Update(id node.PageID, old *Page, n *node.Node, d node.Delta, ex
 			if fs != nil {
 				fp = fs.p.Load()
 			}
-			if !fp.allocated() || fp.prior.Load() != nil {
-				// Already free, or being freed by a transition not yet
-				// decided: the caller's view is stale (P5).
+			if fp != nil && fp.prior.Load() != nil {
+				// Being freed by a transition not yet decided: wait for it
+				// (it never blocks once staged) and let the caller retry.
+				lfdelay.Yield("pagecache.staged-free")
 				return nil, false, nil
+			}
+			if !fp.allocated() {
+				return nil, false, nil // already free: the caller's view is stale (P5)
 			}
 			t.changes = append(t.changes, change{id: e.free, s: fs, old: fp, new: &Page{freed: true},
 				sec: codec.Section{Kind: codec.SecFree, Page: e.free}})
@@ -453,8 +466,19 @@ func (c *Cache) Update(id node.PageID, old *Page, n *node.Node, d node.Delta, ex
 	}
 	t.changes = append(t.changes, main)
 	ok, err := c.apply(&t)
-	if err != nil || !ok {
+	if err != nil {
 		return nil, false, err
+	}
+	if !ok {
+		for _, ch := range t.changes[:len(t.changes)-1] {
+			if cur := ch.s.p.Load(); cur != nil && cur.prior.Load() != nil {
+				// Lost to a transition not yet decided: let its goroutine
+				// run before the caller retries from the state it leaves.
+				lfdelay.Yield("pagecache.staged")
+				break
+			}
+		}
+		return nil, false, nil
 	}
 	for _, id := range freed {
 		c.freed.Add(1)

@@ -66,8 +66,9 @@
 //	I9. Only the thread whose transition removes the marked entry (step 4)
 //	    frees the victim's page, in that same transition, after step 3: the
 //	    free is staged before the parent's CAS and rolled back if that CAS
-//	    loses (pagecache P12), so a reader that meets the staged free
-//	    restarts (I10) and finds the victim again, or finds it unlinked.
+//	    loses (pagecache P12); until the parent's CAS decides, the victim
+//	    reads as its frozen state (pagecache P16), which readers read
+//	    around (I11), so nobody waits for the unlinking thread.
 //	I10. Every operation runs pinned (pagecache.Pin), so a page id it has
 //	    seen is not reused while it runs; a freed page reads as ErrFreed and
 //	    makes the operation restart from the root.
