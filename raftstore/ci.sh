@@ -26,9 +26,6 @@ done
 step "raftstore: tests under -race (crash by SIGKILL, corruption, concurrency, fuzz seed corpus)"
 (cd "$raftstore" && go test -race -count=1 ./...)
 
-step "raftstore: the decoder's fuzz target, 10s"
-(cd "$raftstore" && go test -run '^$' -fuzz '^FuzzDecodeLog$' -fuzztime 10s .)
-
 step "raftstore: hashicorp/raft's bench package (raftbench), 100 iterations each"
 (cd "$raftstore" && go test -run '^$' -bench . -benchtime 100x .)
 

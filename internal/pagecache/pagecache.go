@@ -152,7 +152,7 @@ func New() *Cache { return &Cache{} }
 // use. Close stops the evictor.
 func Open(opts Options) *Cache {
 	c := &Cache{capacity: opts.CacheCapacityBytes}
-	c.zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(2<<30))
+	c.zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(maxRawRecordBytes))
 	if opts.Compression {
 		level := zstd.SpeedDefault
 		if opts.CompressionLevel > 0 {
@@ -521,6 +521,13 @@ func shareOf(sec codec.Section, bodyLen, rawLen int) uint32 {
 	secRaw := codec.SectionsSize([]codec.Section{sec})
 	return uint32(int64(secRaw)*int64(bodyLen+frameBytes)/int64(max(rawLen, 1))) + 1
 }
+
+// maxRawRecordBytes bounds a page record decoded from zstd: the largest
+// node (a value of up to 64 MiB and its neighbours within the node size
+// limit), a batch delta of one leaf, or the frees of a dropped tree fit
+// far below it. A damaged or crafted frame that declares more is refused
+// instead of allocated.
+const maxRawRecordBytes = 256 << 20
 
 // compressMinBytes: smaller records are not worth a zstd frame.
 const compressMinBytes = 256

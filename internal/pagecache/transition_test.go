@@ -281,3 +281,19 @@ func TestReusedPageKeepsItsFreeStamp(t *testing.T) {
 		t.Errorf("after recovery %d pages allocated, want 1", got)
 	}
 }
+
+// A zstd page record whose frame declares more than maxRawRecordBytes is
+// refused as corrupt, not allocated.
+func TestDecodeRefusesHugeFrames(t *testing.T) {
+	c := Open(Options{Compression: true})
+	defer c.Close()
+	huge := make([]byte, maxRawRecordBytes+1)
+	body := c.zenc.EncodeAll(huge, nil) // a few KB declaring 256 MiB + 1
+	if _, err := c.Decode(KindPagesZstd, body); !errors.Is(err, codec.ErrCorrupt) {
+		t.Fatalf("Decode of a frame of %d bytes: %v, want ErrCorrupt", len(huge), err)
+	}
+	small := c.zenc.EncodeAll([]byte("sections"), nil)
+	if raw, err := c.Decode(KindPagesZstd, small); err != nil || string(raw) != "sections" {
+		t.Fatalf("Decode of a small frame: %q, %v", raw, err)
+	}
+}
