@@ -429,7 +429,8 @@ func (c *Cache) Update(id node.PageID, old *Page, n *node.Node, d node.Delta, ex
 		p.Frags = old.Frags + 1
 		main.sec = codec.Section{Kind: codec.SecDelta, Page: id, Delta: d}
 	}
-	t := transition{changes: make([]change, 0, 1+len(extra))}
+	var buf [3]change // a split publishes at most two pages; no heap for the common case
+	t := transition{changes: buf[:0]}
 	var freed []node.PageID
 	for _, e := range extra {
 		switch {
