@@ -74,11 +74,9 @@ func (it *Iterator) Next() bool {
 	if it.done {
 		return false
 	}
-	op, err := it.t.enter()
-	if err != nil {
+	if err := it.t.usable(); err != nil { // a read: see Tree.mapErr
 		return it.fail(err)
 	}
-	defer it.t.db.exit(op)
 	var ok bool
 	if it.rev {
 		ok = it.prev()

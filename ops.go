@@ -6,11 +6,14 @@ import (
 	"time"
 )
 
-// opGroup counts the operations in flight so that Close can drain them:
-// after Close has set closed and drained, no operation is running and every
-// later one fails with ErrClosed. So no call can race the log's close (and
-// return an internal error), and no write can return nil and then be lost by
-// the close (its record is in the log that Close flushes).
+// opGroup counts the writes (and other operations that change files) in
+// flight so that Close can drain them: after Close has set closed and
+// drained, none is running and every later one fails with ErrClosed. So no
+// write can return nil and then be lost by the close (its record is in the
+// log that Close flushes), nor race the log's close and return an internal
+// error. Reads do not register (it would cost them a few percent): a read
+// that races Close returns ErrClosed if it finds the log closed under it
+// (Tree.mapErr), and otherwise what it read, which was correct.
 //
 // An operation increments a counter of one shard (one uncontended atomic
 // add) and then checks closed; Close sets closed and then waits for every

@@ -69,6 +69,10 @@ func (t *Tree) mapErr(err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case t.db.closed.Load():
+		// Reads do not register with Close (ops.go): one that raced it may
+		// have found the log closed under it.
+		return ErrClosed
 	case errors.Is(err, tree.ErrDropped):
 		return ErrTreeNotFound
 	case errors.Is(err, log.ErrReadOnly):
@@ -148,15 +152,14 @@ func (t *Tree) count(key []byte, res tree.Result) {
 
 // Get returns the value of key, or nil when it is absent.
 func (t *Tree) Get(key []byte) ([]byte, error) {
-	op, err := t.enter()
-	if err != nil {
+	if err := t.usable(); err != nil { // a read: see Tree.mapErr
 		return nil, err
 	}
-	defer t.db.exit(op)
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
 	var v []byte
+	var err error
 	t.gate.read(func() { v, _, err = t.t.Get(key) })
 	return v, t.mapErr(err)
 }
@@ -299,11 +302,9 @@ func (t *Tree) Merge(key, operand []byte) ([]byte, error) {
 // seek runs a positioned read under the batch gate and returns copies-free
 // key and value slices of an immutable leaf snapshot.
 func (t *Tree) seek(fn func() (k, v []byte, err error)) (k, v []byte, err error) {
-	op, err := t.enter()
-	if err != nil {
+	if err := t.usable(); err != nil { // a read: see Tree.mapErr
 		return nil, nil, err
 	}
-	defer t.db.exit(op)
 	t.gate.read(func() { k, v, err = fn() })
 	return k, v, t.mapErr(err)
 }
@@ -418,11 +419,9 @@ func (t *Tree) notifyDelete(key []byte) func(bool) {
 // Len returns the number of entries. It is not a point-in-time count when
 // writes run concurrently.
 func (t *Tree) Len() (int, error) {
-	op, err := t.enter()
-	if err != nil {
+	if err := t.usable(); err != nil { // a read: see Tree.mapErr
 		return 0, err
 	}
-	defer t.db.exit(op)
 	n, err := t.t.Len()
 	return n, t.mapErr(err)
 }

@@ -224,17 +224,8 @@ func (c *Cache) Load(id node.PageID) (*Page, error) {
 	}
 	for {
 		p := s.p.Load()
-		if p != nil && p.freed {
-			// P16: a free staged by a transition not yet decided reads as
-			// the state it replaces (resident: a frozen victim, or a page
-			// a drop walked), so nobody waits for another thread's
-			// transition to decide. A CAS from it loses to the tombstone.
-			if pr := p.prior.Load(); pr != nil && pr.Node != nil {
-				return pr, nil
-			}
-		}
 		if p == nil || p.freed {
-			return nil, freedErr(id)
+			return stagedOrFreed(id, p)
 		}
 		if p.Node != nil {
 			if s.ref.Load() < 2 {
@@ -261,6 +252,20 @@ func (c *Cache) Load(id node.PageID) (*Page, error) {
 			return np, nil
 		}
 	}
+}
+
+// stagedOrFreed is Load of a page whose state p is free (or nil). P16: a
+// free staged by a transition not yet decided reads as the state it
+// replaces, when resident (a frozen victim, or a page a drop walked), so
+// nobody waits for another thread's transition to decide; a CAS from it
+// loses to the tombstone.
+func stagedOrFreed(id node.PageID, p *Page) (*Page, error) {
+	if p != nil {
+		if pr := p.prior.Load(); pr != nil && pr.Node != nil {
+			return pr, nil
+		}
+	}
+	return nil, freedErr(id)
 }
 
 // materialize rebuilds a page from its image and deltas in the log, reading
