@@ -95,6 +95,14 @@
 //	    after every operation pinned before the snapshot has unpinned
 //	    (WaitReaders): neither recovery nor a reader can need it.
 //
+// The transition primitive (P8, P10..P13) racing with eviction, page-in,
+// relocation and a snapshot is modeled in models/pagecache.pml, with the
+// old alloc/free orderings (the two defects this primitive fixed) as seeded
+// bugs that SPIN finds; the cleaner, epochs and crash recovery (C1, C2, P3,
+// P9) are modeled in models/cleaner.pml. models/verify.sh checks both in
+// CI. Eviction racing updates is also explored on the real code in
+// pagecache_lfsched_test.go.
+//
 // Page id allocation and reclamation happen only on structure changes
 // (splits, merges, drops), never on plain reads or writes.
 //

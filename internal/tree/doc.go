@@ -83,4 +83,16 @@
 //	I12. A structure change that publishes a new page (split, root growth)
 //	    or unlinks one (merge, root collapse) does it in the same pagecache
 //	    update as the CAS that links or unlinks it (pagecache P7).
+//
+// # Verification
+//
+// The SPIN model models/tree.pml checks the two-phase split, the four-step
+// merge (mark, freeze, absorb, unlink), root growth and root collapse, with
+// concurrent readers, inserters and removers, including frees staged
+// before the parent's CAS that read as their frozen prior (pagecache P16):
+// it finds no lost or duplicated key, no freed node reachable, no reader
+// missing a present key, and no livelock under weak fairness, and it finds
+// its seeded bugs (models/README.md). The real code is explored schedule
+// by schedule in tree_lfsched_test.go (internal/lfsched, -tags lfdelay):
+// split and insert, merge and root collapse with lookups and inserts.
 package tree
