@@ -222,6 +222,20 @@ func (c *Cache) Load(id node.PageID) (*Page, error) {
 	if s == nil {
 		return nil, freedErr(id)
 	}
+	p := s.p.Load()
+	if p != nil && !p.freed && p.Node != nil { // resident: the hot path
+		if s.ref.Load() < 2 {
+			s.ref.Add(1)
+		}
+		c.hits.Add(1)
+		return p, nil
+	}
+	return c.loadSlow(id, s)
+}
+
+// loadSlow is Load of a page that was free, staged or not resident when
+// Load looked: it pages in, retrying when the state changes meanwhile.
+func (c *Cache) loadSlow(id node.PageID, s *slot) (*Page, error) {
 	for {
 		p := s.p.Load()
 		if p == nil || p.freed {
