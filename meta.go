@@ -99,15 +99,25 @@ func (db *DB) loadMeta() (m meta, ok bool, err error) {
 	return m, err == nil, err
 }
 
-// storeMeta writes META atomically and durably (temporary file, sync,
-// rename, directory sync).
+// storeMeta writes META atomically and durably.
 func (db *DB) storeMeta(m meta) error {
-	path := db.fs.PathJoin(db.dir, metaFileName)
+	return db.writeFileAtomic(metaFileName, func(w io.Writer) error {
+		_, err := w.Write(encodeMeta(m))
+		return err
+	})
+}
+
+// writeFileAtomic writes the file name of the database's directory so that
+// after a crash it is either absent (or its older version) or whole and
+// durable: a temporary file, synced, renamed over name, the directory
+// synced. A failure removes the temporary file.
+func (db *DB) writeFileAtomic(name string, write func(io.Writer) error) error {
+	path := db.fs.PathJoin(db.dir, name)
 	f, err := db.fs.Create(path + ".tmp")
 	if err != nil {
 		return fmt.Errorf("sled: writing %s: %w", path, err)
 	}
-	_, err = f.Write(encodeMeta(m))
+	err = write(f)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -119,6 +129,7 @@ func (db *DB) storeMeta(m meta) error {
 		err = db.fs.SyncDir(db.dir)
 	}
 	if err != nil {
+		db.fs.Remove(path + ".tmp")
 		return fmt.Errorf("sled: writing %s: %w", path, err)
 	}
 	return nil

@@ -114,26 +114,13 @@ func (db *DB) writeSnapshot() (*codec.Snapshot, error) {
 		return nil, err
 	}
 	name := fmt.Sprintf("%s%016x", snapPrefix, snap.LSN)
-	path := db.fs.PathJoin(db.dir, name)
-	f, err := db.fs.Create(path + ".tmp")
+	err := db.writeFileAtomic(name, func(w io.Writer) error {
+		cw := &countingWriter{w: w}
+		err := codec.WriteSnapshot(cw, snap)
+		db.snap.bytes.Add(cw.n)
+		return err
+	})
 	if err != nil {
-		return nil, err
-	}
-	cw := &countingWriter{w: f}
-	err = codec.WriteSnapshot(cw, snap)
-	db.snap.bytes.Add(cw.n)
-	if err == nil {
-		err = f.Sync()
-	}
-	err = errors.Join(err, f.Close())
-	if err == nil {
-		err = db.fs.Rename(path+".tmp", path)
-	}
-	if err == nil {
-		err = db.fs.SyncDir(db.dir)
-	}
-	if err != nil {
-		db.fs.Remove(path + ".tmp")
 		return nil, fmt.Errorf("sled: writing snapshot: %w", err)
 	}
 	db.snap.lsn.Store(snap.LSN)

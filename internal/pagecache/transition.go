@@ -57,7 +57,11 @@ func (c *Cache) apply(t *transition) (ok bool, err error) {
 	var res *log.Reservation
 	var rec *record
 	if c.log != nil && !t.unlogged {
-		secs := make([]codec.Section, 0, len(t.changes)+len(t.meta))
+		var buf [4]codec.Section // most records have one to three sections: no heap
+		secs := buf[:0]
+		if n := len(t.changes) + len(t.meta); n > len(buf) {
+			secs = make([]codec.Section, 0, n)
+		}
 		// The decisive page's section first, as the record's main page.
 		last := len(t.changes) - 1
 		if last >= 0 {
