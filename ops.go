@@ -11,8 +11,8 @@ import (
 // drained, none is running and every later one fails with ErrClosed. So no
 // write can return nil and then be lost by the close (its record is in the
 // log that Close flushes), nor race the log's close and return an internal
-// error. Reads do not register (it would cost them a few percent): a read
-// that races Close returns ErrClosed if it finds the log closed under it
+// error. Reads do not register (they change nothing that Close could
+// lose, and stay free of the shared counters): a read that races Close returns ErrClosed if it finds the log closed under it
 // (Tree.mapErr), and otherwise what it read, which was correct.
 //
 // An operation increments a counter of one shard (one uncontended atomic
