@@ -12,8 +12,9 @@ import (
 // write can return nil and then be lost by the close (its record is in the
 // log that Close flushes), nor race the log's close and return an internal
 // error. Reads do not register (they change nothing that Close could
-// lose, and stay free of the shared counters): a read that races Close returns ErrClosed if it finds the log closed under it
-// (Tree.mapErr), and otherwise what it read, which was correct.
+// lose, and stay free of the shared counters): a read that races Close
+// returns ErrClosed if it finds the log closed under it (Tree.mapErr), and
+// otherwise what it read, which was correct.
 //
 // An operation increments a counter of one shard (one uncontended atomic
 // add) and then checks closed; Close sets closed and then waits for every
