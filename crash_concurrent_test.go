@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -158,21 +159,7 @@ func concurrentCrashRound(t *testing.T, seed uint64, round int) (cuts int, image
 			defer wg.Done()
 			r := rand.New(rand.NewPCG(seed, uint64(w)+10))
 			for i := 0; !stop.Load(); i++ {
-				var op ccOp
-				n := 1
-				if r.IntN(10) == 0 {
-					n = 2 + r.IntN(3) // an atomic batch
-				}
-				for range n {
-					k := fmt.Sprintf("w%d-%03d", w, r.IntN(ccKeysPerWriter))
-					op.keys = append(op.keys, k)
-					if r.IntN(10) < 6 {
-						v := fmt.Sprintf("%s=%d", k, i)
-						op.values = append(op.values, &v)
-					} else {
-						op.values = append(op.values, nil)
-					}
-				}
+				op := randomOwnerOp(r, fmt.Sprintf("w%d-", w), ccKeysPerWriter, 10, 3, fmt.Sprint(i))
 				ops[w] = append(ops[w], op)
 				if err := applyOp(db, op); err != nil {
 					fail(fmt.Errorf("writer %d op %d: %w", w, i, err))
@@ -264,45 +251,46 @@ func checkConcurrentCut(t *testing.T, name string, fs *vfs.MemFS, cfg sled.Confi
 }
 
 // prefixOf reports whether writer w's keys in got equal the state after
-// some prefix of ops that includes the first durable ones.
+// some prefix of ops (from nothing) that includes the first durable ones.
 func prefixOf(w int, ops []ccOp, durable int64, got map[string]string) error {
-	want := map[string]string{}
-	for k, v := range got {
-		var ww int
-		if _, err := fmt.Sscanf(k, "w%d-", &ww); err == nil && ww == w {
-			want[k] = v
+	want := keysWithPrefix(got, fmt.Sprintf("w%d-", w))
+	if !isPrefixState(nil, ops, durable, want) {
+		return fmt.Errorf("the recovered keys are no prefix of its %d operations covering the %d durable ones (recovered %d keys)", len(ops), durable, len(want))
+	}
+	return nil
+}
+
+// keysWithPrefix returns the entries of m whose keys start with prefix.
+func keysWithPrefix(m map[string]string, prefix string) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		if strings.HasPrefix(k, prefix) {
+			out[k] = v
 		}
 	}
-	// mismatches counts keys whose state differs from want after the
-	// prefix applied so far.
-	state := map[string]string{}
-	mismatches := len(want)
-	set := func(k string, v *string) {
-		before := state[k] == want[k] && haveEq(state, want, k)
-		if v == nil {
-			delete(state, k)
+	return out
+}
+
+// randomOwnerOp returns an owner's next operation on its keys prefix+NNN:
+// one write, or (one time in batchOneIn) an atomic batch of 2 to
+// 1+maxBatch writes; 60% sets (valued key=tag), 40% removes.
+func randomOwnerOp(r *rand.Rand, prefix string, keys, batchOneIn, maxBatch int, tag string) ccOp {
+	var op ccOp
+	n := 1
+	if r.IntN(batchOneIn) == 0 {
+		n = 2 + r.IntN(maxBatch)
+	}
+	for range n {
+		k := fmt.Sprintf("%s%03d", prefix, r.IntN(keys))
+		op.keys = append(op.keys, k)
+		if r.IntN(10) < 6 {
+			v := k + "=" + tag
+			op.values = append(op.values, &v)
 		} else {
-			state[k] = *v
-		}
-		after := haveEq(state, want, k)
-		switch {
-		case before && !after:
-			mismatches++
-		case !before && after:
-			mismatches--
+			op.values = append(op.values, nil)
 		}
 	}
-	for c := 0; c <= len(ops); c++ {
-		if int64(c) >= durable && mismatches == 0 {
-			return nil
-		}
-		if c < len(ops) {
-			for i, k := range ops[c].keys {
-				set(k, ops[c].values[i])
-			}
-		}
-	}
-	return fmt.Errorf("the recovered keys are no prefix of its %d operations covering the %d durable ones (recovered %d keys)", len(ops), durable, len(want))
+	return op
 }
 
 // haveEq reports whether a and b agree on k (both absent, or equal).

@@ -98,21 +98,7 @@ func (tt *torture) round(round int, seed uint64) {
 			defer wg.Done()
 			r := rand.New(rand.NewPCG(seed, uint64(w)))
 			for i := 0; !stop.Load(); i++ {
-				var op ccOp
-				n := 1
-				if r.IntN(8) == 0 {
-					n = 2 + r.IntN(4)
-				}
-				for range n {
-					k := fmt.Sprintf("o%d-%03d", w, r.IntN(tortureKeys))
-					op.keys = append(op.keys, k)
-					if r.IntN(10) < 6 {
-						v := fmt.Sprintf("%s=%d.%d", k, round, i)
-						op.values = append(op.values, &v)
-					} else {
-						op.values = append(op.values, nil)
-					}
-				}
+				op := randomOwnerOp(r, fmt.Sprintf("o%d-", w), tortureKeys, 8, 4, fmt.Sprintf("%d.%d", round, i))
 				ops[w] = append(ops[w], op)
 				if err := applyOp(db, op); err != nil {
 					fail(fmt.Errorf("owner %d op %d: %w", w, i, err))
@@ -242,17 +228,7 @@ func (tt *torture) verify(seed uint64, round int, ops [tortureOwners][]ccOp, dur
 	}
 	for w := range tortureOwners {
 		prefix := fmt.Sprintf("o%d-", w)
-		base, want := map[string]string{}, map[string]string{}
-		for k, v := range tt.base {
-			if len(k) > len(prefix) && k[:len(prefix)] == prefix {
-				base[k] = v
-			}
-		}
-		for k, v := range got {
-			if len(k) > len(prefix) && k[:len(prefix)] == prefix {
-				want[k] = v
-			}
-		}
+		base, want := keysWithPrefix(tt.base, prefix), keysWithPrefix(got, prefix)
 		lo := durable[w]
 		if exact {
 			lo = int64(len(ops[w]))
