@@ -393,10 +393,17 @@ func (c *Cache) Release(id node.PageID) {
 		}
 		return
 	}
-	// P15: unlogged, so the tombstone keeps the reservation's stamp.
-	if ok, _ := c.apply(&transition{unlogged: true, changes: []change{{id: id, s: s, old: old, new: &Page{freed: true, freeLSN: old.stamp()}}}}); ok {
+	if c.freeUnlogged(id, s, old) {
 		c.retire(id)
 	}
+}
+
+// freeUnlogged frees page id from state old without a log record (a page
+// never logged, or a memory-only table), by the transition primitive. P15:
+// unlogged, so the tombstone keeps old's stamp.
+func (c *Cache) freeUnlogged(id node.PageID, s *slot, old *Page) bool {
+	ok, _ := c.apply(&transition{unlogged: true, changes: []change{{id: id, s: s, old: old, new: &Page{freed: true, freeLSN: old.stamp()}}}})
+	return ok
 }
 
 // Extra is another page that an Update publishes or frees in the same step.
@@ -592,7 +599,7 @@ func (c *Cache) Free(id node.PageID) *Page {
 		if !old.allocated() {
 			return nil // P5: freeing a free page changes nothing
 		}
-		if ok, _ := c.apply(&transition{unlogged: true, changes: []change{{id: id, s: s, old: old, new: &Page{freed: true, freeLSN: old.stamp()}}}}); ok {
+		if c.freeUnlogged(id, s, old) {
 			c.freed.Add(1)
 			c.retire(id)
 			if old.Node == nil && len(old.Locs) == 0 {
