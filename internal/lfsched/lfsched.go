@@ -292,6 +292,10 @@ type Run struct {
 	current int // thread that ran last, -1 before the first grant
 	blocks  int // threads found blocked; protected by mu
 	waited  bool
+	// before holds the goroutines that existed when the run began; the
+	// others, but the threads, are helpers the scenario started (a log's
+	// I/O goroutine, say). Written once by newRun.
+	before map[int64]bool
 
 	mu struct {
 		sync.Mutex
@@ -301,7 +305,11 @@ type Run struct {
 }
 
 func newRun(cfg Config, ex *explorer) *Run {
-	return &Run{cfg: cfg, ex: ex, wake: make(chan struct{}, 1), current: -1}
+	r := &Run{cfg: cfg, ex: ex, wake: make(chan struct{}, 1), current: -1, before: map[int64]bool{}}
+	for id := range goroutineStates() {
+		r.before[id] = true
+	}
+	return r
 }
 
 // Go starts a controlled thread running f. Call it before Wait.
@@ -493,7 +501,7 @@ func (r *Run) enabled() (ids []int, done bool) {
 // runs on the scheduler's own P and hands back within microseconds, where a
 // sleep and a wake-up through the OS cost tens of them per decision.
 func (r *Run) settle() error {
-	var allBlockedSince time.Time
+	var allBlockedSince, helpersSince time.Time
 	lastCheck := time.Now()
 	for spins := 0; ; spins++ {
 		running, blocked, parked := r.counts()
@@ -502,8 +510,20 @@ func (r *Run) settle() error {
 		}
 		if running == 0 {
 			// Confirm the blocked ones are still blocked; wake ups by
-			// goroutines outside the schedule show here.
-			if r.reclassify() {
+			// goroutines outside the schedule show here. A blocked thread
+			// may wait for a helper that is still running (the log's I/O
+			// goroutine holding the ring lock, say): the choices offered
+			// are fixed only once every helper waits too, so wait for that
+			// (for a while: a helper may never rest).
+			woke, helpersBusy := r.reclassify()
+			if woke {
+				continue
+			}
+			if helpersBusy && (helpersSince.IsZero() || time.Since(helpersSince) < helperPatience) {
+				if helpersSince.IsZero() {
+					helpersSince = time.Now()
+				}
+				runtime.Gosched()
 				continue
 			}
 			if parked > 0 {
@@ -523,7 +543,7 @@ func (r *Run) settle() error {
 		allBlockedSince = time.Time{}
 		runtime.Gosched()
 		if spins%32 == 31 && time.Since(lastCheck) > r.cfg.Poll {
-			r.reclassify()
+			_, _ = r.reclassify()
 			lastCheck = time.Now()
 		}
 	}
@@ -545,12 +565,31 @@ func (r *Run) counts() (running, blocked, parked int) {
 	return
 }
 
+// helperPatience bounds how long settle waits for the helpers to rest.
+const helperPatience = time.Second
+
 // reclassify reads the state of every running or blocked thread from a
-// goroutine dump and reports whether a blocked one is runnable again.
-func (r *Run) reclassify() (woke bool) {
+// goroutine dump and reports whether a blocked one is runnable again, and
+// whether, in the same dump, a helper goroutine ran while some thread was
+// blocked.
+func (r *Run) reclassify() (woke, helpersBusy bool) {
 	st := goroutineStates()
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	threads := map[int64]bool{}
+	anyBlocked := false
+	for _, th := range r.threads {
+		threads[th.goid] = true
+		anyBlocked = anyBlocked || th.state == stBlocked
+	}
+	if anyBlocked {
+		for id, s := range st {
+			if !r.before[id] && !threads[id] && !waiting(s) {
+				helpersBusy = true
+				break
+			}
+		}
+	}
 	for _, th := range r.threads {
 		// A thread that parked after the dump is Parked now: its state
 		// is set before it waits for the grant, so the dump cannot show
@@ -572,7 +611,7 @@ func (r *Run) reclassify() (woke bool) {
 			woke = true
 		}
 	}
-	return woke
+	return woke, helpersBusy
 }
 
 func (r *Run) deadlock() error {
