@@ -105,8 +105,10 @@ func (l *Log) RemoveSegment(seg uint64) error {
 }
 
 // CheckPresent verifies that the records a caller's state names exist on
-// disk: for each segment in last, the segment file exists and is long
-// enough to hold the record header at last[seg]. Open calls it with the
+// disk: for each segment in last, the segment file exists and the record
+// at last[seg] reads back whole, its checksum intact (one read per
+// segment: a file cut inside that record, or a tail recovered short of
+// it, is caught, not only a file too short for its header). Open calls it with the
 // newest location that the page table names in each segment, so that a
 // missing or cut-short file is reported as corruption at once, not by a
 // read much later. Every failure wraps ErrCorrupt.
@@ -122,6 +124,12 @@ func (l *Log) CheckPresent(last map[uint64]LSN) error {
 		}
 		if need := int64(lsn%l.segSize) + headerSize; fi.Size() < need {
 			return fmt.Errorf("%w: segment file %s has %d bytes, cut short of the record at LSN %d", ErrCorrupt, name, fi.Size(), lsn)
+		}
+		if _, _, err := l.Read(lsn); err != nil {
+			if errors.Is(err, ErrCorrupt) {
+				return fmt.Errorf("segment file %s: the record at LSN %d does not read back: %w", name, lsn, err)
+			}
+			return fmt.Errorf("%w: segment file %s: the record at LSN %d does not read back: %w", ErrCorrupt, name, lsn, err)
 		}
 	}
 	return nil
