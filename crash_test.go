@@ -31,7 +31,7 @@ func persistentConfig(fs vfs.FS) sled.Config {
 		Path:               "/db",
 		FS:                 fs,
 		SegmentSizeBytes:   64 << 10,
-		CacheCapacityBytes: 32 << 10,
+		CacheCapacityBytes: 16 << 10,
 		NodeMaxEntries:     4,
 		FlushEvery:         -1,
 	}
@@ -112,7 +112,7 @@ func modelRandomPersistent(t *testing.T, seed uint64, compress bool) {
 	evictions, misses = evictions+st.Evictions, misses+st.CacheMisses
 	t.Logf("stats at end: %+v; evictions %d, page-ins %d over all runs", st, evictions, misses)
 	if evictions == 0 || misses == 0 {
-		t.Errorf("a 32 KiB cache should evict and page in: %d evictions, %d page-ins", evictions, misses)
+		t.Errorf("a 16 KiB cache should evict and page in: %d evictions, %d page-ins", evictions, misses)
 	}
 }
 

@@ -315,7 +315,7 @@ func (t *Tree) seekGE(key []byte, inclusive bool) ([]byte, []byte, error) {
 		if err != nil || !ok {
 			return nil, nil, err
 		}
-		return n.Keys[i], n.Vals[i], nil
+		return n.Key(i), n.Val(i), nil
 	})
 }
 
@@ -325,7 +325,7 @@ func (t *Tree) seekLT(key []byte, inclusive bool) ([]byte, []byte, error) {
 		if err != nil || !ok {
 			return nil, nil, err
 		}
-		return n.Keys[i], n.Vals[i], nil
+		return n.Key(i), n.Val(i), nil
 	})
 }
 
@@ -382,13 +382,13 @@ func (t *Tree) pop(last bool) (k, v []byte, err error) {
 			if err != nil || !ok {
 				return nil, nil, err
 			}
-			return nn.Keys[i], nn.Vals[i], nil
+			return nn.Key(i), nn.Val(i), nil
 		}
 		nn, i, ok, err := t.t.Seek([]byte{}, true)
 		if err != nil || !ok {
 			return nil, nil, err
 		}
-		return nn.Keys[i], nn.Vals[i], nil
+		return nn.Key(i), nn.Val(i), nil
 	}
 	k, v, err = n()
 	if err != nil || k == nil {

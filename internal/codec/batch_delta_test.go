@@ -44,9 +44,10 @@ func TestBatchDeltaRoundTrip(t *testing.T) {
 		one = op.Apply(one)
 	}
 	batch := got[0].Delta.Apply(leaf)
-	if !reflect.DeepEqual(batch.Keys, one.Keys) || !reflect.DeepEqual(batch.Vals, one.Vals) || batch.MemBytes() != one.MemBytes() {
-		t.Fatalf("batch apply %q/%q, one by one %q/%q", batch.Keys, batch.Vals, one.Keys, one.Vals)
+	if !reflect.DeepEqual(batch.Keys(), one.Keys()) || !reflect.DeepEqual(batch.Vals(), one.Vals()) || batch.MemBytes() != one.MemBytes() {
+		t.Fatalf("batch apply %q/%q, one by one %q/%q", batch.Keys(), batch.Vals(), one.Keys(), one.Vals())
 	}
+	sameNode(t, "batch apply vs one by one", batch, one)
 }
 
 func TestBatchDeltaRejectsBadBodies(t *testing.T) {

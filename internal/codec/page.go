@@ -145,84 +145,75 @@ func (r *reader) lenBytes() ([]byte, bool) {
 
 // NodeSize returns the exact size of EncodeNode(nil, n).
 func NodeSize(n *node.Node) int {
-	s := 2 + uvarintLen(uint64(n.Next)) + uvarintLen(uint64(len(n.Lo))) + len(n.Lo)
-	if n.Hi != nil {
-		s += uvarintLen(uint64(len(n.Hi))) + len(n.Hi)
+	lo, hi := n.Lo(), n.Hi()
+	s := 2 + uvarintLen(uint64(n.Next())) + uvarintLen(uint64(len(lo))) + len(lo)
+	if hi != nil {
+		s += uvarintLen(uint64(len(hi))) + len(hi)
 	}
-	s += uvarintLen(uint64(len(n.Keys)))
-	for i, k := range n.Keys {
+	s += uvarintLen(uint64(n.Len()))
+	for i := range n.Len() {
+		k := n.Key(i)
 		s += uvarintLen(uint64(len(k))) + len(k)
 		if n.IsLeaf() {
-			s += uvarintLen(uint64(len(n.Vals[i]))) + len(n.Vals[i])
+			v := n.Val(i)
+			s += uvarintLen(uint64(len(v))) + len(v)
 		} else {
-			s += uvarintLen(uint64(n.Kids[i]))
+			s += uvarintLen(uint64(n.Kid(i)))
 		}
 	}
-	if hasMark(n) {
-		s += (len(n.Keys) + 7) / 8
+	if n.HasMark() {
+		s += (n.Len() + 7) / 8
 	}
 	return s
 }
 
-// hasMark reports whether index node n has a marked entry (an all-false
-// Mark is encoded as no Mark, as node.NewIndex would normalize it).
-func hasMark(n *node.Node) bool {
-	if n.IsLeaf() {
-		return false
-	}
-	for _, m := range n.Mark {
-		if m {
-			return true
-		}
-	}
-	return false
-}
-
-// EncodeNode appends the encoding of n to dst (see doc.go, "Node"). n must
-// be well formed (CheckNode); an ill-formed node encodes to bytes that
-// DecodeNode rejects.
+// EncodeNode appends the encoding of n to dst (see doc.go, "Node").
 func EncodeNode(dst []byte, n *node.Node) []byte {
 	var flags byte
-	if n.Frozen {
+	if n.Frozen() {
 		flags |= nodeFlagFrozen
 	}
-	if n.Hi != nil {
+	hi := n.Hi()
+	if hi != nil {
 		flags |= nodeFlagHi
 	}
-	marked := hasMark(n)
+	marked := n.HasMark()
 	if marked {
 		flags |= nodeFlagMark
 	}
-	dst = append(dst, flags, n.Level)
-	dst = binary.AppendUvarint(dst, uint64(n.Next))
-	dst = binary.AppendUvarint(dst, uint64(len(n.Lo)))
-	dst = append(dst, n.Lo...)
-	if n.Hi != nil {
-		dst = binary.AppendUvarint(dst, uint64(len(n.Hi)))
-		dst = append(dst, n.Hi...)
+	dst = append(dst, flags, n.Level())
+	dst = binary.AppendUvarint(dst, uint64(n.Next()))
+	lo := n.Lo()
+	dst = binary.AppendUvarint(dst, uint64(len(lo)))
+	dst = append(dst, lo...)
+	if hi != nil {
+		dst = binary.AppendUvarint(dst, uint64(len(hi)))
+		dst = append(dst, hi...)
 	}
-	dst = binary.AppendUvarint(dst, uint64(len(n.Keys)))
+	dst = binary.AppendUvarint(dst, uint64(n.Len()))
 	if n.IsLeaf() {
-		for i, k := range n.Keys {
+		for i := range n.Len() {
+			k, v := n.Key(i), n.Val(i)
 			dst = binary.AppendUvarint(dst, uint64(len(k)))
 			dst = append(dst, k...)
-			dst = binary.AppendUvarint(dst, uint64(len(n.Vals[i])))
-			dst = append(dst, n.Vals[i]...)
+			dst = binary.AppendUvarint(dst, uint64(len(v)))
+			dst = append(dst, v...)
 		}
 		return dst
 	}
-	for i, k := range n.Keys {
+	for i := range n.Len() {
+		k := n.Key(i)
 		dst = binary.AppendUvarint(dst, uint64(len(k)))
 		dst = append(dst, k...)
-		dst = binary.AppendUvarint(dst, uint64(n.Kids[i]))
+		dst = binary.AppendUvarint(dst, uint64(n.Kid(i)))
 	}
 	if marked {
 		start := len(dst)
-		for range (len(n.Keys) + 7) / 8 {
+		for range (n.Len() + 7) / 8 {
 			dst = append(dst, 0)
 		}
-		for i := range n.Keys {
-			if i < len(n.Mark) && n.Mark[i] {
+		for i := range n.Len() {
+			if n.Marked(i) {
 				dst[start+i/8] |= 1 << (i % 8)
 			}
 		}
@@ -231,8 +222,8 @@ func EncodeNode(dst []byte, n *node.Node) []byte {
 }
 
 // DecodeNode decodes a node encoded by EncodeNode; b must hold exactly one
-// node. The node's Lo, Hi, keys and values alias b (capacity capped at their
-// length): b must not be modified while the node is in use.
+// node. The node is built in one new buffer (node.Builder) and keeps nothing
+// of b.
 func DecodeNode(b []byte) (*node.Node, error) {
 	r := reader{b: b}
 	n, err := decodeNode(&r)
@@ -245,6 +236,8 @@ func DecodeNode(b []byte) (*node.Node, error) {
 	return n, nil
 }
 
+// decodeNode reads the entries twice: once to check their framing and size
+// the node's buffer, once to fill it. No allocation per entry.
 func decodeNode(r *reader) (*node.Node, error) {
 	flags, ok := r.byte1()
 	if !ok {
@@ -278,110 +271,77 @@ func decodeNode(r *reader) (*node.Node, error) {
 	if !ok {
 		return nil, pageCorruptf("bad entry count")
 	}
-	// Bound the count by the bytes left before allocating for it.
+	// Bound the count by the bytes left before sizing anything by it.
 	if count > uint64(r.left()/minEntryBytes) {
 		return nil, pageCorruptf("%d entries in %d bytes", count, r.left())
 	}
 	if level > 0 && count == 0 {
 		return nil, pageCorruptf("index node without entries")
 	}
-	var n *node.Node
-	if level == 0 {
-		var keys, vals [][]byte // nil when empty, like node.NewLeaf's callers
-		if count > 0 {
-			kv := make([][]byte, 2*count)
-			keys, vals = kv[:count:count], kv[count:]
+	// Pass 1: framing and sizes.
+	entries := r.off
+	keyBytes, valBytes := 0, 0
+	for i := range int(count) {
+		k, ok := r.lenBytes()
+		if !ok {
+			return nil, pageCorruptf("bad key %d", i)
 		}
-		for i := range keys {
-			if keys[i], ok = r.lenBytes(); !ok {
-				return nil, pageCorruptf("bad key %d", i)
-			}
-			if vals[i], ok = r.lenBytes(); !ok {
+		keyBytes += len(k)
+		if level == 0 {
+			v, ok := r.lenBytes()
+			if !ok {
 				return nil, pageCorruptf("bad value %d", i)
 			}
+			valBytes += len(v)
+		} else if kid, ok := r.uvarint(); !ok || kid == 0 {
+			return nil, pageCorruptf("bad kid %d", i)
 		}
-		n = node.NewLeaf(lo, hi, node.PageID(next), keys, vals)
-	} else {
-		keys := make([][]byte, count)
-		kids := make([]node.PageID, count)
-		for i := range keys {
-			if keys[i], ok = r.lenBytes(); !ok {
-				return nil, pageCorruptf("bad key %d", i)
-			}
-			kid, ok := r.uvarint()
-			if !ok || kid == 0 {
-				return nil, pageCorruptf("bad kid %d", i)
-			}
-			kids[i] = node.PageID(kid)
-		}
-		var mark []bool
-		if flags&nodeFlagMark != 0 {
-			bm, ok := r.bytes((count + 7) / 8)
-			if !ok {
-				return nil, pageCorruptf("truncated mark bitmap")
-			}
-			if count%8 != 0 && bm[len(bm)-1]>>(count%8) != 0 {
-				return nil, pageCorruptf("mark bitmap padding is not zero")
-			}
-			mark = make([]bool, count)
-			someMarked := false
-			for i := range mark {
-				mark[i] = bm[i/8]&(1<<(i%8)) != 0
-				someMarked = someMarked || mark[i]
-			}
-			if !someMarked {
-				// NewIndex would drop an all-false mark, and the
-				// encoder never writes one.
-				return nil, pageCorruptf("mark bitmap with no mark")
-			}
-		}
-		n = node.NewIndex(level, lo, hi, node.PageID(next), keys, kids, mark)
 	}
-	n.Frozen = flags&nodeFlagFrozen != 0
-	if err := CheckNode(n); err != nil {
-		return nil, err
+	var bm []byte
+	if flags&nodeFlagMark != 0 {
+		if bm, ok = r.bytes((count + 7) / 8); !ok {
+			return nil, pageCorruptf("truncated mark bitmap")
+		}
+		if count%8 != 0 && bm[len(bm)-1]>>(count%8) != 0 {
+			return nil, pageCorruptf("mark bitmap padding is not zero")
+		}
+		someMarked := false
+		for _, c := range bm {
+			someMarked = someMarked || c != 0
+		}
+		if !someMarked {
+			// The encoder never writes a bitmap without a mark.
+			return nil, pageCorruptf("mark bitmap with no mark")
+		}
+	}
+	// Pass 2: the entries, into one buffer.
+	end := r.off
+	r.off = entries
+	w := node.NewBuilder(level, flags&nodeFlagFrozen != 0, node.PageID(next), lo, hi, int(count), keyBytes, valBytes)
+	for i := range int(count) {
+		k, _ := r.lenBytes()
+		if level == 0 {
+			v, _ := r.lenBytes()
+			w.Leaf(k, v)
+		} else {
+			kid, _ := r.uvarint()
+			w.Index(k, node.PageID(kid), bm != nil && bm[i/8]&(1<<(i%8)) != 0)
+		}
+	}
+	r.off = end
+	n, err := w.Finish()
+	if err != nil {
+		return nil, fmt.Errorf("%w: page record: %v", ErrCorrupt, err)
 	}
 	return n, nil
 }
 
 // CheckNode reports (wrapping ErrCorrupt) why n could not have come from a
-// well-formed encoding: a leaf needs one value per key and no kids; an index
-// node needs one nonzero kid per key, at least one entry, no values, and a
-// Mark that is nil or one flag per key; keys are strictly increasing and lie
-// in [Lo, Hi). DecodeNode runs it on every node; writers may run it before
-// encoding.
+// well-formed encoding (node.FromBytes' checks: sorted keys within [Lo, Hi),
+// index nodes with entries and nonzero kids, consistent marks).
 func CheckNode(n *node.Node) error {
-	if n.IsLeaf() {
-		if len(n.Vals) != len(n.Keys) || n.Kids != nil || n.Mark != nil {
-			return pageCorruptf("leaf with %d keys, %d values, %d kids", len(n.Keys), len(n.Vals), len(n.Kids))
-		}
-	} else {
-		if len(n.Kids) != len(n.Keys) || len(n.Keys) == 0 || n.Vals != nil {
-			return pageCorruptf("index node with %d keys, %d kids, %d values", len(n.Keys), len(n.Kids), len(n.Vals))
-		}
-		if n.Mark != nil && len(n.Mark) != len(n.Keys) {
-			return pageCorruptf("index node with %d keys and %d marks", len(n.Keys), len(n.Mark))
-		}
-		for i, k := range n.Kids {
-			if k == 0 {
-				return pageCorruptf("kid %d is page 0", i)
-			}
-		}
-	}
-	if n.Lo == nil {
-		return pageCorruptf("nil lo")
-	}
-	for i, k := range n.Keys {
-		if i == 0 {
-			if bytes.Compare(k, n.Lo) < 0 {
-				return pageCorruptf("key 0 %q below lo %q", k, n.Lo)
-			}
-		} else if bytes.Compare(n.Keys[i-1], k) >= 0 {
-			return pageCorruptf("keys %d and %d out of order", i-1, i)
-		}
-	}
-	if n.Hi != nil && len(n.Keys) > 0 && bytes.Compare(n.Keys[len(n.Keys)-1], n.Hi) >= 0 {
-		return pageCorruptf("last key %q not below hi %q", n.Keys[len(n.Keys)-1], n.Hi)
+	if _, err := node.FromBytes(n.Bytes()); err != nil {
+		return fmt.Errorf("%w: page record: %v", ErrCorrupt, err)
 	}
 	return nil
 }
@@ -623,10 +583,10 @@ func decodeSection(i int, f sectionFrame) (Section, error) {
 }
 
 // DecodeSections decodes a record encoded by AppendSections; b must hold
-// exactly one record. Decoded nodes and deltas alias b (keys, values, Lo and
-// Hi are subslices of b with capacity capped at their length, so appending
-// to them never writes into b): b must not be modified while they are in
-// use. Names are copied.
+// exactly one record. Decoded deltas alias b (their keys and values are
+// subslices of b with capacity capped at their length, so appending to them
+// never writes into b): b must not be modified while they are in use.
+// Nodes (see DecodeNode) and names are copied.
 func DecodeSections(b []byte) ([]Section, error) {
 	var secs []Section
 	err := readFrames(b, func(i int, f sectionFrame) error {

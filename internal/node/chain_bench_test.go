@@ -32,7 +32,7 @@ func (p *chainPage) get(key []byte) ([]byte, bool) {
 		}
 	}
 	if i, ok := p.base.Search(key); ok {
-		return p.base.Vals[i], true
+		return p.base.Val(i), true
 	}
 	return nil, false
 }

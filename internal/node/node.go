@@ -1,7 +1,9 @@
-// Package node defines the in-memory form of a tree page: an immutable,
-// materialized B-link node. A node is never modified once it is published in
-// the page table; every change builds a new node (read-copy-update) and
-// installs it with one compare-and-swap on the page's state.
+// Package node defines the in-memory form of a tree page: an immutable B-link
+// node held in one contiguous, pointer-free byte buffer that is searched in
+// place (see layout.go). A node is never modified once it is published in the
+// page table; every change builds a new buffer (read-copy-update, one
+// allocation and a few memmoves) and installs it with one compare-and-swap on
+// the page's state.
 //
 // Key space conventions:
 //   - Keys are arbitrary byte strings compared with bytes.Compare; the empty
@@ -9,6 +11,10 @@
 //   - Hi == nil means +infinity. A finite Hi is never empty (it is a key
 //     strictly greater than some other key), so nil is unambiguous.
 //   - A node covers the half-open range [Lo, Hi).
+//
+// Slices returned by a node (Lo, Hi, Key, Val) alias its buffer with their
+// capacity capped at their length: an append copies, and nobody may write
+// through them.
 package node
 
 import "bytes"
@@ -16,135 +22,123 @@ import "bytes"
 // PageID names a page in the page table. 0 is never a valid page.
 type PageID uint64
 
-// entryOverheadBytes approximates the Go memory held per entry besides the
-// key and value bytes themselves (two slice headers), used for size limits.
-const entryOverheadBytes = 48
-
-// nodeOverheadBytes approximates the fixed Go memory of a node.
-const nodeOverheadBytes = 160
-
-// Node is an immutable B-link tree node. Leaves (Level 0) hold Keys and Vals;
-// index nodes hold Keys and Kids, where Keys[i] is the low key of the range
-// routed to Kids[i] and Keys[0] == Lo.
+// Node is an immutable B-link tree node. Leaves (Level 0) hold keys and
+// values; index nodes hold keys and kids, where Key(i) is the low key of the
+// range routed to Kid(i) and Key(0) == Lo.
 type Node struct {
-	Lo    []byte // inclusive low key; the empty key for the leftmost node
-	Hi    []byte // exclusive high key; nil for the rightmost node
-	Next  PageID // right sibling; 0 for the rightmost node
-	Level uint8  // 0 for leaves
-
-	// Frozen marks a node that is being merged into its left sibling.
-	// A frozen node never changes again; it is retired once the merge is
-	// complete. See internal/tree/doc.go.
-	Frozen bool
-
-	Keys [][]byte
-	Vals [][]byte // leaves only
-	Kids []PageID // index nodes only
-	Mark []bool   // index nodes only, nil when no entry is marked: Mark[i] means Kids[i] is being merged away
-
-	bytes int // cached MemBytes of keys and values
+	b     []byte // the node (layout.go); never written after construction
+	tab   int    // offset of the entry offset table in b
+	count int    // entries
+	hiEnd int    // end of Hi (== start of tab)
+	loEnd int    // end of Lo (== start of Hi)
+	next  PageID
+	level uint8
+	flags uint8
 }
 
-// NewLeaf returns a leaf over [lo, hi) holding the given sorted entries.
-// The slices are retained; callers hand over ownership.
-func NewLeaf(lo, hi []byte, next PageID, keys, vals [][]byte) *Node {
-	n := &Node{Lo: lo, Hi: hi, Next: next, Keys: keys, Vals: vals}
-	n.recount()
-	return n
+// Lo is the inclusive low key; the empty key for the leftmost node.
+func (n *Node) Lo() []byte { return n.b[headerBytes:n.loEnd:n.loEnd] }
+
+// Hi is the exclusive high key; nil for the rightmost node.
+func (n *Node) Hi() []byte {
+	if n.flags&flagHi == 0 {
+		return nil
+	}
+	return n.b[n.loEnd:n.hiEnd:n.hiEnd]
 }
 
-// NewIndex returns an index node at level (>= 1) over [lo, hi).
-func NewIndex(level uint8, lo, hi []byte, next PageID, keys [][]byte, kids []PageID, mark []bool) *Node {
-	n := &Node{Lo: lo, Hi: hi, Next: next, Level: level, Keys: keys, Kids: kids, Mark: normMark(mark)}
-	n.recount()
-	return n
-}
+// Next is the right sibling; 0 for the rightmost node.
+func (n *Node) Next() PageID { return n.next }
 
-func normMark(m []bool) []bool {
-	for _, b := range m {
-		if b {
-			return m
-		}
-	}
-	return nil
-}
+// Level is 0 for leaves.
+func (n *Node) Level() uint8 { return n.level }
 
-func (n *Node) recount() {
-	b := nodeOverheadBytes + len(n.Lo) + len(n.Hi)
-	for _, k := range n.Keys {
-		b += allocBytes(len(k)) + entryOverheadBytes
-	}
-	for _, v := range n.Vals {
-		b += allocBytes(len(v))
-	}
-	n.bytes = b
-}
-
-// sizeClasses are the Go allocator's small object sizes (runtime/sizeclasses.go).
-var sizeClasses = [...]int{8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256,
-	288, 320, 352, 384, 416, 448, 480, 512, 576, 640, 704, 768, 896, 1024, 1152, 1280, 1408, 1536, 1792,
-	2048, 2304, 2688, 3072, 3200, 3456, 4096, 4864, 5376, 6144, 6528, 6784, 6912, 8192, 9472, 9728, 10240,
-	10880, 12288, 13568, 14336, 16384, 18432, 19072, 20480, 21760, 24576, 27264, 28672, 32768}
-
-// allocBytes is the memory the Go allocator uses for an n-byte allocation:
-// its size class, or whole 8 KiB pages for large objects. The cache counts
-// these, not lengths, so that its bound is on real memory.
-func allocBytes(n int) int {
-	if n == 0 {
-		return 0
-	}
-	if n > sizeClasses[len(sizeClasses)-1] {
-		return (n + 8191) &^ 8191
-	}
-	lo, hi := 0, len(sizeClasses)-1
-	for lo < hi {
-		m := (lo + hi) / 2
-		if sizeClasses[m] < n {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	return sizeClasses[lo]
-}
+// Frozen marks a node that is being merged into its left sibling. A frozen
+// node never changes again; it is retired once the merge is complete. See
+// internal/tree/doc.go.
+func (n *Node) Frozen() bool { return n.flags&flagFrozen != 0 }
 
 // IsLeaf reports whether n is a leaf.
-func (n *Node) IsLeaf() bool { return n.Level == 0 }
+func (n *Node) IsLeaf() bool { return n.level == 0 }
 
 // Len is the number of entries.
-func (n *Node) Len() int { return len(n.Keys) }
+func (n *Node) Len() int { return n.count }
 
-// MemBytes approximates the Go memory held by the node.
-func (n *Node) MemBytes() int { return n.bytes }
+// HasMark reports whether some entry of an index node is marked for merge.
+func (n *Node) HasMark() bool { return n.flags&flagMark != 0 }
+
+// Bytes is the node's buffer (layout.go). It must not be modified.
+func (n *Node) Bytes() []byte { return n.b[:len(n.b):len(n.b)] }
+
+// MemBytes is the memory the node holds: its buffer's allocation and the
+// Node itself, in the Go allocator's size classes. Nothing else is reachable
+// from a node, so this is exact.
+func (n *Node) MemBytes() int { return allocBytes(cap(n.b)) + nodeStructBytes }
+
+func (n *Node) off(i int) int { return int(le32(n.b[n.tab+4*i:])) }
+
+// Key is the key of entry i.
+func (n *Node) Key(i int) []byte {
+	o := n.off(i) + 4
+	e := o + int(le32(n.b[o-4:]))
+	return n.b[o:e:e]
+}
+
+// Val is the value of leaf entry i.
+func (n *Node) Val(i int) []byte {
+	o := n.off(i)
+	s := o + 4 + int(le32(n.b[o:]))
+	e := n.off(i + 1)
+	return n.b[s:e:e]
+}
+
+// Kid is the child of index entry i.
+func (n *Node) Kid(i int) PageID {
+	e := n.off(i + 1)
+	return PageID(le64(n.b[e-indexTailBytes:]))
+}
+
+// Marked reports whether entry i of an index node is marked for merge.
+func (n *Node) Marked(i int) bool {
+	if n.flags&flagMark == 0 {
+		return false
+	}
+	return n.b[n.off(i+1)-1] != 0
+}
+
+// entrySize is the bytes of entry i, its offset slot included.
+func (n *Node) entrySize(i int) int { return n.off(i+1) - n.off(i) + 4 }
 
 // Covers reports whether key lies in [Lo, Hi).
 func (n *Node) Covers(key []byte) bool {
-	return bytes.Compare(key, n.Lo) >= 0 && (n.Hi == nil || bytes.Compare(key, n.Hi) < 0)
+	return bytes.Compare(key, n.Lo()) >= 0 && !n.BeyondHi(key)
 }
 
 // BeyondHi reports whether key >= Hi, i.e. a search for key must move right.
 func (n *Node) BeyondHi(key []byte) bool {
-	return n.Hi != nil && bytes.Compare(key, n.Hi) >= 0
+	return n.flags&flagHi != 0 && bytes.Compare(key, n.b[n.loEnd:n.hiEnd]) >= 0
 }
 
-// Search returns the position of key in a leaf: the index of the first key
-// >= key, and whether it is equal.
+// Search returns the position of key: the index of the first key >= key,
+// and whether it is equal.
 func (n *Node) Search(key []byte) (int, bool) {
-	keys := n.Keys
-	lo, hi := 0, len(keys)
+	b, tab := n.b, n.tab
+	lo, hi := 0, n.count
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if bytes.Compare(keys[m], key) < 0 {
+		o := int(le32(b[tab+4*m:]))
+		k := b[o+4 : o+4+int(le32(b[o:]))]
+		if bytes.Compare(k, key) < 0 {
 			lo = m + 1
 		} else {
 			hi = m
 		}
 	}
-	return lo, lo < len(keys) && bytes.Equal(keys[lo], key)
+	return lo, lo < n.count && bytes.Equal(n.Key(lo), key)
 }
 
 // ChildIndex returns the index of the child of an index node that routes key:
-// the greatest i with Keys[i] <= key (0 if key precedes every key).
+// the greatest i with Key(i) <= key (0 if key precedes every key).
 func (n *Node) ChildIndex(key []byte) int {
 	i, eq := n.Search(key)
 	if eq {
@@ -157,7 +151,7 @@ func (n *Node) ChildIndex(key []byte) int {
 }
 
 // ChildBefore returns the index of the child that routes the keys just below
-// key: the greatest i with Keys[i] < key (0 if none).
+// key: the greatest i with Key(i) < key (0 if none).
 func (n *Node) ChildBefore(key []byte) int {
 	i, _ := n.Search(key)
 	if i == 0 {
@@ -166,89 +160,174 @@ func (n *Node) ChildBefore(key []byte) int {
 	return i - 1
 }
 
-// ChildHi returns the exclusive upper bound of the range routed to Kids[i].
+// ChildHi returns the exclusive upper bound of the range routed to Kid(i).
 func (n *Node) ChildHi(i int) []byte {
-	if i+1 < len(n.Keys) {
-		return n.Keys[i+1]
+	if i+1 < n.count {
+		return n.Key(i + 1)
 	}
-	return n.Hi
+	return n.Hi()
 }
 
-// Marked reports whether entry i of an index node is marked for merge.
-func (n *Node) Marked(i int) bool { return n.Mark != nil && n.Mark[i] }
+// Keys returns the keys (aliasing the node) in a new slice: for checks and
+// tests, not for hot paths.
+func (n *Node) Keys() [][]byte {
+	out := make([][]byte, n.count)
+	for i := range out {
+		out[i] = n.Key(i)
+	}
+	return out
+}
 
-func (n *Node) clone() *Node {
-	c := *n
-	return &c
+// Vals returns the values of a leaf as Keys does.
+func (n *Node) Vals() [][]byte {
+	out := make([][]byte, n.count)
+	for i := range out {
+		out[i] = n.Val(i)
+	}
+	return out
+}
+
+// Kids returns the children of an index node in a new slice (nil for a
+// leaf).
+func (n *Node) Kids() []PageID {
+	if n.IsLeaf() {
+		return nil
+	}
+	out := make([]PageID, n.count)
+	for i := range out {
+		out[i] = n.Kid(i)
+	}
+	return out
+}
+
+// Marks returns the marks of an index node in a new slice, nil when no entry
+// is marked.
+func (n *Node) Marks() []bool {
+	if !n.HasMark() {
+		return nil
+	}
+	out := make([]bool, n.count)
+	for i := range out {
+		out[i] = n.Marked(i)
+	}
+	return out
+}
+
+// NewLeaf returns a leaf over [lo, hi) holding the given sorted entries. The
+// bytes are copied; nothing passed in is retained.
+func NewLeaf(lo, hi []byte, next PageID, keys, vals [][]byte) *Node {
+	data := 0
+	for i, k := range keys {
+		data += leafEntryBytes(len(k), len(vals[i]))
+	}
+	w := newBuilder(0, 0, next, lo, hi, len(keys), data)
+	for i, k := range keys {
+		w.addLeaf(k, vals[i])
+	}
+	return w.finish()
+}
+
+// NewIndex returns an index node at level (>= 1) over [lo, hi). mark may be
+// nil; an all-false mark is the same as nil. Nothing passed in is retained.
+func NewIndex(level uint8, lo, hi []byte, next PageID, keys [][]byte, kids []PageID, mark []bool) *Node {
+	data := 0
+	for _, k := range keys {
+		data += indexEntryBytes(len(k))
+	}
+	w := newBuilder(level, 0, next, lo, hi, len(keys), data)
+	for i, k := range keys {
+		w.addIndex(k, kids[i], mark != nil && mark[i])
+	}
+	return w.finish()
 }
 
 // WithValue returns a copy of leaf n in which key has value val: replaced at
 // position i when found, inserted at i otherwise.
 func (n *Node) WithValue(i int, found bool, key, val []byte) *Node {
-	c := n.clone()
+	data := n.dataBytes() + leafEntryBytes(len(key), len(val))
+	count := n.count + 1
+	skip := i
 	if found {
-		c.Keys = n.Keys
-		c.Vals = make([][]byte, len(n.Vals))
-		copy(c.Vals, n.Vals)
-		c.Vals[i] = val
-		c.bytes = n.bytes - allocBytes(len(n.Vals[i])) + allocBytes(len(val))
-		return c
+		data -= n.entrySize(i)
+		count--
+		skip = i + 1
 	}
-	c.Keys = insertAt(n.Keys, i, key)
-	c.Vals = insertAt(n.Vals, i, val)
-	c.bytes = n.bytes + allocBytes(len(key)) + allocBytes(len(val)) + entryOverheadBytes
-	return c
+	w := newBuilder(n.level, n.flags, n.next, n.Lo(), n.Hi(), count, data)
+	w.copyEntries(n, 0, i)
+	w.addLeaf(key, val)
+	w.copyEntries(n, skip, n.count)
+	return w.finish()
 }
 
-// Without returns a copy of leaf n without entry i.
+// Without returns a copy of n without entry i (a leaf entry or an index
+// entry).
 func (n *Node) Without(i int) *Node {
-	c := n.clone()
-	c.Keys = removeAt(n.Keys, i)
-	c.Vals = removeAt(n.Vals, i)
-	c.bytes = n.bytes - allocBytes(len(n.Keys[i])) - allocBytes(len(n.Vals[i])) - entryOverheadBytes
-	return c
+	w := newBuilder(n.level, n.flags, n.next, n.Lo(), n.Hi(), n.count-1, n.dataBytes()-n.entrySize(i))
+	w.copyEntries(n, 0, i)
+	w.copyEntries(n, i+1, n.count)
+	return w.finish()
 }
 
 // WithChild returns a copy of index node n with a new entry key -> kid at
 // its sorted position. The caller has checked that key is not present.
 func (n *Node) WithChild(key []byte, kid PageID) *Node {
 	i, _ := n.Search(key)
-	c := n.clone()
-	c.Keys = insertAt(n.Keys, i, key)
-	c.Kids = insertAt(n.Kids, i, kid)
-	if n.Mark != nil {
-		c.Mark = insertAt(n.Mark, i, false)
-	}
-	c.bytes = n.bytes + allocBytes(len(key)) + entryOverheadBytes
-	return c
+	w := newBuilder(n.level, n.flags, n.next, n.Lo(), n.Hi(), n.count+1, n.dataBytes()+indexEntryBytes(len(key)))
+	w.copyEntries(n, 0, i)
+	w.addIndex(key, kid, false)
+	w.copyEntries(n, i, n.count)
+	return w.finish()
 }
 
 // WithoutChild returns a copy of index node n without entry i.
-func (n *Node) WithoutChild(i int) *Node {
-	c := n.clone()
-	c.Keys = removeAt(n.Keys, i)
-	c.Kids = removeAt(n.Kids, i)
-	if n.Mark != nil {
-		c.Mark = normMark(removeAt(n.Mark, i))
-	}
-	c.bytes = n.bytes - allocBytes(len(n.Keys[i])) - entryOverheadBytes
-	return c
-}
+func (n *Node) WithoutChild(i int) *Node { return n.Without(i) }
 
 // WithMark returns a copy of index node n with entry i marked for merge.
 func (n *Node) WithMark(i int) *Node {
-	c := n.clone()
-	c.Mark = make([]bool, len(n.Kids))
-	copy(c.Mark, n.Mark)
-	c.Mark[i] = true
+	c := n.clone(n.flags | flagMark)
+	c.b[c.off(i+1)-1] = 1
 	return c
 }
 
 // WithFrozen returns a frozen copy of n.
-func (n *Node) WithFrozen() *Node {
-	c := n.clone()
-	c.Frozen = true
-	return c
+func (n *Node) WithFrozen() *Node { return n.clone(n.flags | flagFrozen) }
+
+// Thawed returns n if it is not frozen, else an unfrozen copy.
+func (n *Node) Thawed() *Node {
+	if !n.Frozen() {
+		return n
+	}
+	return n.clone(n.flags &^ flagFrozen)
+}
+
+// SameLinks reports whether n and o have the same right sibling and, for
+// index nodes, the same children in order.
+func (n *Node) SameLinks(o *Node) bool {
+	if n.next != o.next || n.IsLeaf() != o.IsLeaf() {
+		return false
+	}
+	if n.IsLeaf() {
+		return true
+	}
+	if n.count != o.count {
+		return false
+	}
+	for i := range n.count {
+		if n.Kid(i) != o.Kid(i) {
+			return false
+		}
+	}
+	return true
+}
+
+// clone copies n's buffer with the given flags.
+func (n *Node) clone(flags uint8) *Node {
+	b := make([]byte, len(n.b))
+	copy(b, n.b)
+	b[hdrFlags] = flags
+	c := *n
+	c.b, c.flags = b, flags
+	return &c
 }
 
 // SplitPoint chooses where to split n: the index of the first entry of the
@@ -257,33 +336,40 @@ func (n *Node) WithFrozen() *Node {
 // same parent as its left neighbour; tree invariant I7). It returns -1 when
 // no valid split point exists.
 func (n *Node) SplitPoint() int {
-	if len(n.Keys) < 2 {
+	if n.count < 2 {
 		return -1
 	}
-	// Split by bytes so that a few large values do not leave one half huge.
-	half := n.bytes / 2
-	acc := nodeOverheadBytes
-	at := len(n.Keys) / 2
+	at := n.count / 2
 	if n.IsLeaf() {
-		for i, k := range n.Keys {
-			acc += allocBytes(len(k)) + allocBytes(len(n.Vals[i])) + entryOverheadBytes
-			if acc >= half {
-				at = i + 1
-				break
+		// Split by bytes so that a few large values do not leave one half
+		// huge: the split whose left part is closest to half the entry
+		// bytes (on a tie, the smaller left part).
+		base, total := n.off(0), n.off(n.count)-n.off(0)
+		lo, hi := 1, n.count
+		for lo < hi { // the first m whose left part reaches half
+			m := int(uint(lo+hi) >> 1)
+			if 2*(n.off(m)-base) < total {
+				lo = m + 1
+			} else {
+				hi = m
 			}
+		}
+		at = lo
+		if below := at - 1; below >= 1 && total-2*(n.off(below)-base) <= 2*(n.off(at)-base)-total {
+			at = below
 		}
 	}
 	if at <= 0 {
 		at = 1
 	}
-	if at >= len(n.Keys) {
-		at = len(n.Keys) - 1
+	if at >= n.count {
+		at = n.count - 1
 	}
-	for at < len(n.Keys) && n.Marked(at) {
+	for at < n.count && n.Marked(at) {
 		at++
 	}
-	if at >= len(n.Keys) {
-		for at = len(n.Keys) / 2; at > 0 && n.Marked(at); at-- {
+	if at >= n.count {
+		for at = n.count / 2; at > 0 && n.Marked(at); at-- {
 		}
 		if at == 0 {
 			return -1
@@ -293,72 +379,33 @@ func (n *Node) SplitPoint() int {
 }
 
 // Split returns the two halves of n split at index at: left keeps n's Lo and
-// gets Hi = Keys[at] and Next = rightID; right gets [Keys[at], n.Hi) and n's
+// gets Hi = Key(at) and Next = rightID; right gets [Key(at), n.Hi) and n's
 // Next.
 func (n *Node) Split(at int, rightID PageID) (left, right *Node) {
-	sep := n.Keys[at]
-	if n.IsLeaf() {
-		left = NewLeaf(n.Lo, sep, rightID, n.Keys[:at:at], n.Vals[:at:at])
-		right = NewLeaf(sep, n.Hi, n.Next, cloneSlice(n.Keys[at:]), cloneSlice(n.Vals[at:]))
-		return left, right
-	}
-	var lm, rm []bool
-	if n.Mark != nil {
-		lm, rm = n.Mark[:at:at], cloneSlice(n.Mark[at:])
-	}
-	left = NewIndex(n.Level, n.Lo, sep, rightID, n.Keys[:at:at], n.Kids[:at:at], lm)
-	right = NewIndex(n.Level, sep, n.Hi, n.Next, cloneSlice(n.Keys[at:]), cloneSlice(n.Kids[at:]), rm)
-	return left, right
+	sep := n.Key(at)
+	split := n.off(at)
+	flags := n.flags &^ flagFrozen
+	lw := newBuilder(n.level, flags, rightID, n.Lo(), sep, at, split-n.off(0)+4*at)
+	lw.copyEntries(n, 0, at)
+	rw := newBuilder(n.level, flags, n.next, sep, n.Hi(), n.count-at, n.off(n.count)-split+4*(n.count-at))
+	rw.copyEntries(n, at, n.count)
+	return lw.finish(), rw.finish()
 }
 
 // Absorb returns the merge of n with its right sibling r (n.Next names r and
 // n.Hi == r.Lo): the union of their entries over [n.Lo, r.Hi) with r's Next.
 func (n *Node) Absorb(r *Node) *Node {
-	if n.IsLeaf() {
-		keys := append(cloneSlice(n.Keys), r.Keys...)
-		vals := append(cloneSlice(n.Vals), r.Vals...)
-		return NewLeaf(n.Lo, r.Hi, r.Next, keys, vals)
-	}
-	keys := append(cloneSlice(n.Keys), r.Keys...)
-	kids := append(cloneSlice(n.Kids), r.Kids...)
-	var mark []bool
-	if n.Mark != nil || r.Mark != nil {
-		mark = make([]bool, 0, len(kids))
-		for i := range n.Kids {
-			mark = append(mark, n.Marked(i))
-		}
-		for i := range r.Kids {
-			mark = append(mark, r.Marked(i))
-		}
-	}
-	return NewIndex(n.Level, n.Lo, r.Hi, r.Next, keys, kids, mark)
+	flags := (n.flags|r.flags)&flagMark | r.flags&flagHi
+	w := newBuilder(n.level, flags, r.next, n.Lo(), r.Hi(), n.count+r.count, n.dataBytes()+r.dataBytes())
+	w.copyEntries(n, 0, n.count)
+	w.copyEntries(r, 0, r.count)
+	return w.finish()
 }
 
 // Grow returns the node that replaces a full root: an index node one level
 // up over the whole key space with the two halves as children.
 func Grow(level uint8, leftID PageID, sep []byte, rightID PageID) *Node {
 	return NewIndex(level+1, []byte{}, nil, 0, [][]byte{{}, sep}, []PageID{leftID, rightID}, nil)
-}
-
-func insertAt[T any](s []T, i int, v T) []T {
-	out := make([]T, len(s)+1)
-	copy(out, s[:i])
-	out[i] = v
-	copy(out[i+1:], s[i:])
-	return out
-}
-
-func removeAt[T any](s []T, i int) []T {
-	out := make([]T, len(s)-1)
-	copy(out, s[:i])
-	copy(out[i:], s[i+1:])
-	return out
-}
-
-func cloneSlice[T any](s []T) []T {
-	out := make([]T, len(s))
-	copy(out, s)
-	return out
 }
 
 // StrictlySorted reports whether keys are strictly increasing (for checks).
@@ -417,26 +464,52 @@ func (d Delta) Apply(n *Node) *Node {
 }
 
 // WithOps returns a copy of leaf n with ops applied: each a DeltaSet or a
-// DeltaDel, keys strictly increasing. One merge of the two sorted lists.
+// DeltaDel, keys strictly increasing. One merge of the two sorted lists,
+// copying runs of untouched entries whole.
 func (n *Node) WithOps(ops []Delta) *Node {
-	keys := make([][]byte, 0, len(n.Keys)+len(ops))
-	vals := make([][]byte, 0, len(n.Keys)+len(ops))
+	// First pass: the size and count of the result.
+	data, count := n.dataBytes(), n.count
 	i := 0
 	for _, op := range ops {
-		for i < len(n.Keys) && bytes.Compare(n.Keys[i], op.Key) < 0 {
-			keys, vals = append(keys, n.Keys[i]), append(vals, n.Vals[i])
-			i++
-		}
-		if i < len(n.Keys) && bytes.Equal(n.Keys[i], op.Key) {
-			i++ // replaced or removed
+		j, found := n.searchFrom(i, op.Key)
+		if found {
+			data -= n.entrySize(j)
+			count--
+			j++
 		}
 		if op.Kind == DeltaSet {
-			keys, vals = append(keys, op.Key), append(vals, op.Val)
+			data += leafEntryBytes(len(op.Key), len(op.Val))
+			count++
+		}
+		i = j
+	}
+	w := newBuilder(n.level, n.flags, n.next, n.Lo(), n.Hi(), count, data)
+	i = 0
+	for _, op := range ops {
+		j, found := n.searchFrom(i, op.Key)
+		w.copyEntries(n, i, j)
+		if found {
+			j++
+		}
+		if op.Kind == DeltaSet {
+			w.addLeaf(op.Key, op.Val)
+		}
+		i = j
+	}
+	w.copyEntries(n, i, n.count)
+	return w.finish()
+}
+
+// searchFrom is Search restricted to entries at or after from.
+func (n *Node) searchFrom(from int, key []byte) (int, bool) {
+	lo, hi := from, n.count
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if bytes.Compare(n.Key(m), key) < 0 {
+			lo = m + 1
+		} else {
+			hi = m
 		}
 	}
-	keys, vals = append(keys, n.Keys[i:]...), append(vals, n.Vals[i:]...)
-	c := n.clone()
-	c.Keys, c.Vals = keys, vals
-	c.recount()
-	return c
+	return lo, lo < n.count && bytes.Equal(n.Key(lo), key)
 }

@@ -40,34 +40,75 @@ func cloneBytess(s [][]byte) [][]byte {
 	return out
 }
 
+// snapshot is a deep copy of a node: its header fields and its buffer.
+type snapshot struct {
+	hdr Node // b is nil
+	b   []byte
+}
+
 // deepCopy returns a copy of n that shares no memory with it.
-func deepCopy(n *Node) *Node {
-	c := *n
-	c.Lo = cloneBytes(n.Lo)
-	c.Hi = cloneBytes(n.Hi)
-	c.Keys = cloneBytess(n.Keys)
-	c.Vals = cloneBytess(n.Vals)
-	if n.Kids != nil {
-		c.Kids = append([]PageID{}, n.Kids...)
-	}
-	if n.Mark != nil {
-		c.Mark = append([]bool{}, n.Mark...)
-	}
-	return &c
+func deepCopy(n *Node) snapshot {
+	h := *n
+	h.b = nil
+	return snapshot{hdr: h, b: bytes.Clone(n.b)}
 }
 
-func requireSame(t *testing.T, what string, before, after *Node) {
+// requireSame fails unless n still has the header fields and buffer bytes of
+// before.
+func requireSame(t *testing.T, what string, before snapshot, n *Node) {
 	t.Helper()
-	if !reflect.DeepEqual(before, after) {
-		t.Fatalf("%s mutated its receiver:\nbefore %+v\nafter  %+v", what, before, after)
+	h := *n
+	h.b = nil
+	if !bytes.Equal(before.b, n.Bytes()) || !reflect.DeepEqual(before.hdr, h) {
+		t.Fatalf("%s mutated its receiver:\nbefore %+v %x\nafter  %+v %x", what, before.hdr, before.b, h, n.Bytes())
 	}
 }
 
-// expectedBytes recomputes MemBytes from scratch.
-func expectedBytes(n *Node) int {
-	c := &Node{Lo: n.Lo, Hi: n.Hi, Keys: n.Keys, Vals: n.Vals}
-	c.recount()
-	return c.bytes
+// sameNode reports whether a and b have the same header fields and bytes.
+func sameNode(a, b *Node) bool {
+	ha, hb := *a, *b
+	ha.b, hb.b = nil, nil
+	return bytes.Equal(a.Bytes(), b.Bytes()) && reflect.DeepEqual(ha, hb)
+}
+
+// scribble overwrites every byte of n's buffer, which a test may do to a
+// throwaway copy to check that it shares no memory with anything else.
+func scribble(n *Node) {
+	for i := range n.b {
+		n.b[i] ^= 0xa5
+	}
+}
+
+// describe prints a node through its accessors, for failure messages.
+func describe(n *Node) string {
+	s := fmt.Sprintf("level %d [%x, %x) next %d frozen %v keys %x", n.Level(), n.Lo(), n.Hi(), n.Next(), n.Frozen(), n.Keys())
+	if n.IsLeaf() {
+		return s + fmt.Sprintf(" vals %x", n.Vals())
+	}
+	return s + fmt.Sprintf(" kids %v marks %v", n.Kids(), n.Marks())
+}
+
+// checkMem fails unless n.MemBytes() is exactly its buffer's allocation and
+// the Node's.
+func checkMem(t *testing.T, what string, n *Node) {
+	t.Helper()
+	if got, want := n.MemBytes(), allocBytes(cap(n.Bytes()))+nodeStructBytes; got != want {
+		t.Errorf("%s: MemBytes = %d; want %d (buffer %d bytes, cap %d)", what, got, want, len(n.Bytes()), cap(n.b))
+	}
+}
+
+// checkValid fails unless FromBytes accepts n's buffer and reads back the
+// same node, and n's MemBytes is exact.
+func checkValid(t *testing.T, what string, n *Node) {
+	t.Helper()
+	c, err := FromBytes(n.Bytes())
+	if err != nil {
+		t.Fatalf("%s: FromBytes rejects the node: %v\n%s", what, err, describe(n))
+	}
+	if !sameNode(c, n) {
+		t.Fatalf("%s: FromBytes read back %+v; want %+v", what, *c, *n)
+	}
+	checkMem(t, what, n)
 }
 
 // testLeaf is a leaf over the whole key space whose keys include the empty
@@ -278,62 +319,74 @@ func TestCoversAndBeyondHi(t *testing.T) {
 func TestLeafCopiesDoNotMutate(t *testing.T) {
 	n := testLeaf()
 	before := deepCopy(n)
+	checkValid(t, "testLeaf", n)
 
 	// Replace an existing value.
 	i, found := n.Search(b("a"))
 	c := n.WithValue(i, found, b("a"), b("new"))
 	requireSame(t, "WithValue(replace)", before, n)
-	if !found || !bytes.Equal(c.Vals[i], b("new")) || c.Len() != n.Len() {
-		t.Fatalf("replace gave %+v", c)
+	if !found || !bytes.Equal(c.Val(i), b("new")) || c.Len() != n.Len() {
+		t.Fatalf("replace gave %s", describe(c))
 	}
-	if c.MemBytes() != expectedBytes(c) {
-		t.Errorf("MemBytes after replace = %d; want %d", c.MemBytes(), expectedBytes(c))
-	}
+	checkValid(t, "WithValue(replace)", c)
+	scribble(c)
+	requireSame(t, "writing the replaced copy's buffer", before, n)
 
 	// Insert at the front (empty key already present: insert 0x00).
 	i, found = n.Search([]byte{0x00})
 	c = n.WithValue(i, found, []byte{0x00}, b("z"))
 	requireSame(t, "WithValue(insert)", before, n)
-	if found || c.Len() != n.Len()+1 || !StrictlySorted(c.Keys) || !bytes.Equal(c.Keys[1], []byte{0x00}) {
-		t.Fatalf("insert gave keys %x", c.Keys)
+	if found || c.Len() != n.Len()+1 || !StrictlySorted(c.Keys()) || !bytes.Equal(c.Key(1), []byte{0x00}) || !bytes.Equal(c.Val(1), b("z")) {
+		t.Fatalf("insert gave keys %x", c.Keys())
 	}
-	if c.MemBytes() != expectedBytes(c) {
-		t.Errorf("MemBytes after insert = %d; want %d", c.MemBytes(), expectedBytes(c))
-	}
+	checkValid(t, "WithValue(insert)", c)
+	scribble(c)
+	requireSame(t, "writing the inserted copy's buffer", before, n)
 
 	// Insert at the end.
 	k := []byte{0xff, 0xff, 0xff}
 	i, found = n.Search(k)
 	c = n.WithValue(i, found, k, b("end"))
 	requireSame(t, "WithValue(append)", before, n)
-	if c.Len() != n.Len()+1 || !bytes.Equal(c.Keys[c.Len()-1], k) {
-		t.Fatalf("append gave keys %x", c.Keys)
+	if c.Len() != n.Len()+1 || !bytes.Equal(c.Key(c.Len()-1), k) || !bytes.Equal(c.Val(c.Len()-1), b("end")) {
+		t.Fatalf("append gave keys %x", c.Keys())
 	}
+	checkValid(t, "WithValue(append)", c)
 
 	for i := 0; i < n.Len(); i++ {
 		c := n.Without(i)
 		requireSame(t, fmt.Sprintf("Without(%d)", i), before, n)
-		if c.Len() != n.Len()-1 || !StrictlySorted(c.Keys) {
-			t.Fatalf("Without(%d) gave keys %x", i, c.Keys)
+		if c.Len() != n.Len()-1 || !StrictlySorted(c.Keys()) {
+			t.Fatalf("Without(%d) gave keys %x", i, c.Keys())
 		}
-		if _, found := c.Search(n.Keys[i]); found {
-			t.Fatalf("Without(%d) still holds %x", i, n.Keys[i])
+		if _, found := c.Search(n.Key(i)); found {
+			t.Fatalf("Without(%d) still holds %x", i, n.Key(i))
 		}
-		if c.MemBytes() != expectedBytes(c) {
-			t.Errorf("MemBytes after Without(%d) = %d; want %d", i, c.MemBytes(), expectedBytes(c))
-		}
+		checkValid(t, fmt.Sprintf("Without(%d)", i), c)
+		scribble(c)
+		requireSame(t, fmt.Sprintf("writing Without(%d)'s buffer", i), before, n)
 	}
 
 	f := n.WithFrozen()
 	requireSame(t, "WithFrozen", before, n)
-	if !f.Frozen || n.Frozen {
+	if !f.Frozen() || n.Frozen() {
 		t.Fatal("WithFrozen must freeze only the copy")
 	}
+	checkValid(t, "WithFrozen", f)
+	scribble(f)
+	requireSame(t, "writing the frozen copy's buffer", before, n)
 
-	// Mutating a derived copy's slices must not reach the original either.
+	// Mutating a derived copy's buffer must not reach the original either,
+	// and appending to a slice the node returns must copy.
 	c = n.WithValue(0, true, []byte{}, b("x"))
-	c.Vals[0][0] = 'Y'
-	requireSame(t, "writing the copy's new value", before, n)
+	c.b[len(c.b)-1] = 'Y'
+	requireSame(t, "writing the copy's buffer", before, n)
+	for i := 0; i < n.Len(); i++ {
+		_ = append(n.Key(i), 'K')
+		_ = append(n.Val(i), 'V')
+	}
+	_ = append(n.Lo(), 'L')
+	requireSame(t, "appending to returned slices", before, n)
 }
 
 func TestIndexCopiesDoNotMutate(t *testing.T) {
@@ -343,37 +396,42 @@ func TestIndexCopiesDoNotMutate(t *testing.T) {
 			n = n.WithMark(2)
 		}
 		before := deepCopy(n)
+		checkValid(t, "testIndex", n)
 
 		c := n.WithChild(b("q"), 99)
 		requireSame(t, "WithChild", before, n)
-		if c.Len() != n.Len()+1 || !StrictlySorted(c.Keys) || c.Kids[2] != 99 || !bytes.Equal(c.Keys[2], b("q")) {
-			t.Fatalf("WithChild gave %x %v", c.Keys, c.Kids)
+		if c.Len() != n.Len()+1 || !StrictlySorted(c.Keys()) || c.Kid(2) != 99 || !bytes.Equal(c.Key(2), b("q")) {
+			t.Fatalf("WithChild gave %x %v", c.Keys(), c.Kids())
 		}
 		if marked && (c.Marked(2) || !c.Marked(3)) {
-			t.Fatalf("WithChild must shift marks: %v", c.Mark)
+			t.Fatalf("WithChild must shift marks: %v", c.Marks())
 		}
-		if c.MemBytes() != expectedBytes(c) {
-			t.Errorf("MemBytes after WithChild = %d; want %d", c.MemBytes(), expectedBytes(c))
-		}
+		checkValid(t, "WithChild", c)
+		scribble(c)
+		requireSame(t, "writing WithChild's buffer", before, n)
 
-		c = n.WithChild([]byte{0xff, 0xff, 0x00}, 98) // beyond every key
+		c = n.WithChild([]byte{0xff, 0xfe}, 98) // beyond every key, below Hi
 		requireSame(t, "WithChild(end)", before, n)
-		if c.Kids[len(c.Kids)-1] != 98 {
-			t.Fatalf("WithChild(end) gave %v", c.Kids)
+		if c.Kid(c.Len()-1) != 98 {
+			t.Fatalf("WithChild(end) gave %v", c.Kids())
 		}
+		checkValid(t, "WithChild(end)", c)
 
 		for i := 0; i < n.Len(); i++ {
 			c := n.WithoutChild(i)
 			requireSame(t, fmt.Sprintf("WithoutChild(%d)", i), before, n)
-			if c.Len() != n.Len()-1 || len(c.Kids) != c.Len() || !StrictlySorted(c.Keys) {
-				t.Fatalf("WithoutChild(%d) gave %x %v", i, c.Keys, c.Kids)
+			if c.Len() != n.Len()-1 || len(c.Kids()) != c.Len() || !StrictlySorted(c.Keys()) {
+				t.Fatalf("WithoutChild(%d) gave %x %v", i, c.Keys(), c.Kids())
 			}
-			if c.MemBytes() != expectedBytes(c) {
-				t.Errorf("MemBytes after WithoutChild(%d) = %d; want %d", i, c.MemBytes(), expectedBytes(c))
+			checkValid(t, fmt.Sprintf("WithoutChild(%d)", i), c)
+			if marked && i == 2 && (c.Marks() != nil || c.HasMark()) {
+				t.Errorf("removing the only marked entry must normalize the marks to none, got %v", c.Marks())
 			}
-			if marked && i == 2 && c.Mark != nil {
-				t.Errorf("removing the only marked entry must normalize Mark to nil, got %v", c.Mark)
+			if marked && i != 2 && !c.HasMark() {
+				t.Errorf("WithoutChild(%d) lost the mark", i)
 			}
+			scribble(c)
+			requireSame(t, fmt.Sprintf("writing WithoutChild(%d)'s buffer", i), before, n)
 		}
 
 		for i := 0; i < n.Len(); i++ {
@@ -385,26 +443,39 @@ func TestIndexCopiesDoNotMutate(t *testing.T) {
 					t.Fatalf("WithMark(%d).Marked(%d) = %v", i, j, c.Marked(j))
 				}
 			}
+			if !c.HasMark() {
+				t.Fatalf("WithMark(%d) has no mark", i)
+			}
 			if c.MemBytes() != n.MemBytes() {
 				t.Errorf("WithMark changed MemBytes")
 			}
+			checkValid(t, fmt.Sprintf("WithMark(%d)", i), c)
+			scribble(c)
+			requireSame(t, fmt.Sprintf("writing WithMark(%d)'s buffer", i), before, n)
 		}
 
 		f := n.WithFrozen()
 		requireSame(t, "WithFrozen", before, n)
-		if !f.Frozen {
-			t.Fatal("WithFrozen did not freeze")
+		if !f.Frozen() || n.Frozen() {
+			t.Fatal("WithFrozen must freeze only the copy")
 		}
+		checkValid(t, "WithFrozen", f)
+		scribble(f)
+		requireSame(t, "writing the frozen copy's buffer", before, n)
 	}
 }
 
 func TestNewIndexNormalizesMark(t *testing.T) {
 	n := NewIndex(1, []byte{}, nil, 0, [][]byte{{}, b("k")}, []PageID{1, 2}, []bool{false, false})
-	if n.Mark != nil {
-		t.Errorf("all-false Mark should normalize to nil, got %v", n.Mark)
+	if n.Marks() != nil || n.HasMark() || n.Bytes()[hdrFlags]&flagMark != 0 {
+		t.Errorf("all-false marks should normalize to none, got %v (flags %#x)", n.Marks(), n.Bytes()[hdrFlags])
 	}
 	if n.Marked(0) || n.Marked(1) {
 		t.Error("no entry is marked")
+	}
+	checkValid(t, "all-false marks", n)
+	if !sameNode(n, NewIndex(1, []byte{}, nil, 0, [][]byte{{}, b("k")}, []PageID{1, 2}, nil)) {
+		t.Error("all-false marks and nil marks give different nodes")
 	}
 }
 
@@ -427,21 +498,26 @@ func checkSplit(t *testing.T, n *Node, at int) {
 	before := deepCopy(n)
 	left, right := n.Split(at, rightID)
 	requireSame(t, "Split", before, n)
-	sep := n.Keys[at]
-	if !bytes.Equal(left.Hi, sep) || !bytes.Equal(right.Lo, sep) || left.Hi == nil {
-		t.Fatalf("left.Hi %x right.Lo %x sep %x", left.Hi, right.Lo, sep)
+	checkValid(t, "left half", left)
+	checkValid(t, "right half", right)
+	sep := n.Key(at)
+	if !bytes.Equal(left.Hi(), sep) || !bytes.Equal(right.Lo(), sep) || left.Hi() == nil {
+		t.Fatalf("left.Hi %x right.Lo %x sep %x", left.Hi(), right.Lo(), sep)
 	}
-	if !bytes.Equal(left.Lo, n.Lo) || (left.Lo == nil) != (n.Lo == nil) {
-		t.Fatalf("left.Lo %x; want %x", left.Lo, n.Lo)
+	if !bytes.Equal(left.Lo(), n.Lo()) || left.Lo() == nil {
+		t.Fatalf("left.Lo %x; want %x", left.Lo(), n.Lo())
 	}
-	if !bytes.Equal(right.Hi, n.Hi) || (right.Hi == nil) != (n.Hi == nil) {
-		t.Fatalf("right.Hi %x; want %x", right.Hi, n.Hi)
+	if !bytes.Equal(right.Hi(), n.Hi()) || (right.Hi() == nil) != (n.Hi() == nil) {
+		t.Fatalf("right.Hi %x; want %x", right.Hi(), n.Hi())
 	}
-	if left.Next != rightID || right.Next != n.Next {
-		t.Fatalf("left.Next %d right.Next %d; want %d %d", left.Next, right.Next, rightID, n.Next)
+	if left.Next() != rightID || right.Next() != n.Next() {
+		t.Fatalf("left.Next %d right.Next %d; want %d %d", left.Next(), right.Next(), rightID, n.Next())
 	}
-	if left.Level != n.Level || right.Level != n.Level {
-		t.Fatalf("levels %d %d; want %d", left.Level, right.Level, n.Level)
+	if left.Level() != n.Level() || right.Level() != n.Level() {
+		t.Fatalf("levels %d %d; want %d", left.Level(), right.Level(), n.Level())
+	}
+	if left.Frozen() || right.Frozen() {
+		t.Fatalf("split halves must not be frozen")
 	}
 	if left.Len()+right.Len() != n.Len() || left.Len() != at {
 		t.Fatalf("lens %d+%d; want %d split at %d", left.Len(), right.Len(), n.Len(), at)
@@ -451,54 +527,71 @@ func checkSplit(t *testing.T, n *Node, at int) {
 		if i >= at {
 			h, j = right, i-at
 		}
-		if !bytes.Equal(h.Keys[j], n.Keys[i]) {
-			t.Fatalf("entry %d key %x; want %x", i, h.Keys[j], n.Keys[i])
+		if !bytes.Equal(h.Key(j), n.Key(i)) {
+			t.Fatalf("entry %d key %x; want %x", i, h.Key(j), n.Key(i))
 		}
-		if n.IsLeaf() && !bytes.Equal(h.Vals[j], n.Vals[i]) {
-			t.Fatalf("entry %d val %x; want %x", i, h.Vals[j], n.Vals[i])
+		if n.IsLeaf() && !bytes.Equal(h.Val(j), n.Val(i)) {
+			t.Fatalf("entry %d val %x; want %x", i, h.Val(j), n.Val(i))
 		}
-		if !n.IsLeaf() && (h.Kids[j] != n.Kids[i] || h.Marked(j) != n.Marked(i)) {
-			t.Fatalf("entry %d kid %d/%v; want %d/%v", i, h.Kids[j], h.Marked(j), n.Kids[i], n.Marked(i))
+		if !n.IsLeaf() && (h.Kid(j) != n.Kid(i) || h.Marked(j) != n.Marked(i)) {
+			t.Fatalf("entry %d kid %d/%v; want %d/%v", i, h.Kid(j), h.Marked(j), n.Kid(i), n.Marked(i))
 		}
 	}
-	for _, k := range left.Keys {
+	for _, h := range []*Node{left, right} {
+		marked := false
+		for j := 0; j < h.Len(); j++ {
+			marked = marked || h.Marked(j)
+		}
+		if h.HasMark() != marked || (h.Marks() == nil) == marked {
+			t.Fatalf("half with marks %v has HasMark %v", h.Marks(), h.HasMark())
+		}
+	}
+	for _, k := range left.Keys() {
 		if !left.Covers(k) {
 			t.Fatalf("left does not cover its key %x", k)
 		}
 	}
-	for _, k := range right.Keys {
+	for _, k := range right.Keys() {
 		if !right.Covers(k) {
 			t.Fatalf("right does not cover its key %x", k)
 		}
 	}
-	// The halves hold the same entries; they additionally both count the
-	// fixed node overhead and the separator (as left.Hi and right.Lo).
-	if got, want := left.MemBytes()+right.MemBytes(), n.MemBytes()+nodeOverheadBytes+2*len(sep); got != want {
-		t.Errorf("MemBytes halves %d+%d=%d; want about %d (original %d)", left.MemBytes(), right.MemBytes(), got, want, n.MemBytes())
-	}
-	if left.MemBytes() != expectedBytes(left) || right.MemBytes() != expectedBytes(right) {
-		t.Errorf("halves' MemBytes not consistent with their content")
+	// The halves hold the same entries; they additionally both hold a
+	// header, an offset slot (each table has one more slot than entries)
+	// and the separator (as left.Hi and right.Lo).
+	if got, want := len(left.Bytes())+len(right.Bytes()), len(n.Bytes())+headerBytes+4+2*len(sep); got != want {
+		t.Errorf("halves' buffers %d+%d=%d bytes; want %d (original %d)", len(left.Bytes()), len(right.Bytes()), got, want, len(n.Bytes()))
 	}
 
-	// Appending to the left half must not overwrite the right half's or the
-	// original's entries (left shares n's backing arrays).
+	// Building on either half must not overwrite the other half's or the
+	// original's entries.
 	_ = withLastEntry(left)
 	_ = withLastEntry(right)
-	requireSame(t, "modifying left half", before, n)
+	requireSame(t, "modifying a half", before, n)
 
 	// Absorb gives back the original.
+	lb, rb := deepCopy(left), deepCopy(right)
 	m := left.Absorb(right)
-	if !reflect.DeepEqual(m, before) {
-		t.Fatalf("Absorb(Split) = %+v\nwant %+v", m, before)
+	requireSame(t, "Absorb (left)", lb, left)
+	requireSame(t, "Absorb (right)", rb, right)
+	if !sameNode(m, n) {
+		t.Fatalf("Absorb(Split) = %s\nwant %s", describe(m), describe(n))
 	}
+	checkValid(t, "Absorb(Split)", m)
 	requireSame(t, "Absorb", before, n)
+
+	// The halves and the merge share no memory with the original.
+	scribble(left)
+	scribble(right)
+	scribble(m)
+	requireSame(t, "writing the halves' and the merge's buffers", before, n)
 }
 
 // withLastEntry inserts a new last entry into n whatever its kind; used to
-// check that halves do not share writable capacity with the original.
+// check that copies of the halves do not write into shared memory.
 func withLastEntry(n *Node) *Node {
-	k := append(cloneBytes(n.Hi), 0)
-	if n.Hi == nil {
+	k := append(cloneBytes(n.Hi()), 0)
+	if n.Hi() == nil {
 		k = []byte{0xff, 0xff, 0xff, 0xff}
 	}
 	if n.IsLeaf() {
@@ -513,7 +606,7 @@ func TestSplitAndAbsorbLeaf(t *testing.T) {
 	for iter := 0; iter < 300; iter++ {
 		n := bigLeaf(rng, 2+rng.IntN(40))
 		if rng.IntN(2) == 0 {
-			n = NewLeaf(n.Keys[0], []byte{0xff, 0xff, 0xff, 0xff, 0xff}, 5, n.Keys, n.Vals)
+			n = NewLeaf(n.Key(0), []byte{0xff, 0xff, 0xff, 0xff, 0xff}, 5, n.Keys(), n.Vals())
 		}
 		at := n.SplitPoint()
 		if at <= 0 || at >= n.Len() {
@@ -574,15 +667,15 @@ func TestSplitPointIndexMarks(t *testing.T) {
 		}
 		if !valid {
 			if at != -1 {
-				t.Fatalf("marks %v: SplitPoint = %d; want -1", n.Mark, at)
+				t.Fatalf("marks %v: SplitPoint = %d; want -1", n.Marks(), at)
 			}
 			return
 		}
 		if at <= 0 || at >= n.Len() {
-			t.Fatalf("marks %v (len %d): SplitPoint = %d out of range", n.Mark, n.Len(), at)
+			t.Fatalf("marks %v (len %d): SplitPoint = %d out of range", n.Marks(), n.Len(), at)
 		}
 		if n.Marked(at) {
-			t.Fatalf("marks %v: SplitPoint = %d is a marked entry", n.Mark, at)
+			t.Fatalf("marks %v: SplitPoint = %d is a marked entry", n.Marks(), at)
 		}
 		checkSplit(t, n, at)
 	}
@@ -641,27 +734,39 @@ func TestAbsorbIndexMarks(t *testing.T) {
 	l := NewIndex(1, []byte{}, b("m"), 2, bs("", "c"), []PageID{10, 11}, nil)
 	r := NewIndex(1, b("m"), nil, 0, bs("m", "x"), []PageID{12, 13}, []bool{false, true})
 	m := l.Absorb(r)
-	if m.Lo == nil || len(m.Lo) != 0 || m.Hi != nil || m.Next != 0 || m.Level != 1 {
-		t.Fatalf("Absorb range [%x,%x) next %d level %d", m.Lo, m.Hi, m.Next, m.Level)
+	if m.Lo() == nil || len(m.Lo()) != 0 || m.Hi() != nil || m.Next() != 0 || m.Level() != 1 {
+		t.Fatalf("Absorb range [%x,%x) next %d level %d", m.Lo(), m.Hi(), m.Next(), m.Level())
 	}
-	if !reflect.DeepEqual(m.Kids, []PageID{10, 11, 12, 13}) || !reflect.DeepEqual(m.Mark, []bool{false, false, false, true}) {
-		t.Fatalf("Absorb gave kids %v marks %v", m.Kids, m.Mark)
+	if !reflect.DeepEqual(m.Kids(), []PageID{10, 11, 12, 13}) || !reflect.DeepEqual(m.Marks(), []bool{false, false, false, true}) || !m.HasMark() {
+		t.Fatalf("Absorb gave kids %v marks %v", m.Kids(), m.Marks())
 	}
-	if m.MemBytes() != expectedBytes(m) {
-		t.Errorf("MemBytes %d; want %d", m.MemBytes(), expectedBytes(m))
+	if !reflect.DeepEqual(m.Keys(), bs("", "c", "m", "x")) {
+		t.Fatalf("Absorb gave keys %q", m.Keys())
 	}
-	if m.Frozen {
+	checkValid(t, "Absorb", m)
+	if m.Frozen() {
 		t.Error("Absorb result must not be frozen")
 	}
+	// Marks of the left node survive too.
+	m = r.WithMark(0).Without(1)
+	m = l.WithMark(1).Absorb(m)
+	if !reflect.DeepEqual(m.Marks(), []bool{false, true, true}) {
+		t.Fatalf("Absorb gave marks %v", m.Marks())
+	}
+	checkValid(t, "Absorb (marked left)", m)
 }
 
 func TestGrow(t *testing.T) {
 	g := Grow(0, 5, b("k"), 6)
-	if g.Level != 1 || g.Hi != nil || g.Lo == nil || len(g.Lo) != 0 || g.Next != 0 {
-		t.Fatalf("Grow gave %+v", g)
+	if g.Level() != 1 || g.Hi() != nil || g.Lo() == nil || len(g.Lo()) != 0 || g.Next() != 0 || g.Frozen() || g.HasMark() {
+		t.Fatalf("Grow gave %s", describe(g))
 	}
-	if g.ChildIndex([]byte{}) != 0 || g.ChildIndex(b("k")) != 1 || g.Kids[0] != 5 || g.Kids[1] != 6 {
-		t.Fatalf("Grow routes wrong: %+v", g)
+	if g.ChildIndex([]byte{}) != 0 || g.ChildIndex(b("k")) != 1 || g.Kid(0) != 5 || g.Kid(1) != 6 || g.Len() != 2 {
+		t.Fatalf("Grow routes wrong: %s", describe(g))
+	}
+	checkValid(t, "Grow", g)
+	if g := Grow(4, 1, b("z"), 2); g.Level() != 5 {
+		t.Fatalf("Grow(4) gave level %d", g.Level())
 	}
 }
 
@@ -671,25 +776,43 @@ func TestDeltaApply(t *testing.T) {
 
 	set := Delta{Kind: DeltaSet, Key: b("aa"), Val: b("AA")}.Apply(n)
 	requireSame(t, "DeltaSet", before, n)
-	if i, found := set.Search(b("aa")); !found || !bytes.Equal(set.Vals[i], b("AA")) || set.Len() != n.Len()+1 {
-		t.Fatalf("DeltaSet gave %x", set.Keys)
+	if i, found := set.Search(b("aa")); !found || !bytes.Equal(set.Val(i), b("AA")) || set.Len() != n.Len()+1 {
+		t.Fatalf("DeltaSet gave %x", set.Keys())
 	}
+	checkValid(t, "DeltaSet", set)
 
 	over := Delta{Kind: DeltaSet, Key: []byte{}, Val: b("E")}.Apply(n)
-	if over.Len() != n.Len() || !bytes.Equal(over.Vals[0], b("E")) {
-		t.Fatalf("DeltaSet overwrite gave %x/%q", over.Keys, over.Vals)
+	if over.Len() != n.Len() || !bytes.Equal(over.Val(0), b("E")) {
+		t.Fatalf("DeltaSet overwrite gave %x/%q", over.Keys(), over.Vals())
 	}
+	checkValid(t, "DeltaSet overwrite", over)
 
 	del := Delta{Kind: DeltaDel, Key: []byte{0xff, 0xff}}.Apply(n)
 	requireSame(t, "DeltaDel", before, n)
 	if _, found := del.Search([]byte{0xff, 0xff}); found || del.Len() != n.Len()-1 {
-		t.Fatalf("DeltaDel gave %x", del.Keys)
+		t.Fatalf("DeltaDel gave %x", del.Keys())
 	}
+	checkValid(t, "DeltaDel", del)
 
 	same := Delta{Kind: DeltaDel, Key: b("absent")}.Apply(n)
 	if same != n {
 		t.Error("deleting an absent key should return the node unchanged")
 	}
+
+	batch := Delta{Kind: DeltaBatch, Ops: []Delta{
+		{Kind: DeltaDel, Key: []byte{}},
+		{Kind: DeltaSet, Key: b("aa"), Val: b("AA")},
+		{Kind: DeltaSet, Key: b("b"), Val: b("B")},
+		{Kind: DeltaDel, Key: b("c")}, // absent
+		{Kind: DeltaSet, Key: []byte{0xff, 0xff, 0xff}, Val: b("end")},
+	}}.Apply(n)
+	requireSame(t, "DeltaBatch", before, n)
+	wantKeys := [][]byte{b("a"), b("aa"), b("b"), {0xff}, {0xff, 0x00}, {0xff, 0xff}, {0xff, 0xff, 0xff}}
+	wantVals := bs("va", "AA", "B", "vff", "vff00", "vffff", "end")
+	if !reflect.DeepEqual(batch.Keys(), wantKeys) || !reflect.DeepEqual(batch.Vals(), wantVals) {
+		t.Fatalf("DeltaBatch gave %x/%q", batch.Keys(), batch.Vals())
+	}
+	checkValid(t, "DeltaBatch", batch)
 
 	img := NewLeaf([]byte{}, nil, 0, bs("only"), bs("one"))
 	if got := (Delta{Kind: DeltaImage, Image: img}).Apply(n); got != img {
@@ -702,19 +825,23 @@ func TestDeltaApplyRandomModel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(testutil.Seed(t), 6))
 	model := map[string]string{}
 	n := NewLeaf([]byte{}, nil, 0, nil, nil)
+	randVal := func() []byte {
+		v := make([]byte, rng.IntN(8))
+		for i := range v {
+			v[i] = byte(rng.IntN(256))
+		}
+		return v
+	}
 	for step := 0; step < 5000; step++ {
 		prev, prevCopy := n, deepCopy(n)
 		k := randKey(rng)
 		var d Delta
 		switch r := rng.IntN(100); {
-		case r < 55:
-			v := make([]byte, rng.IntN(8))
-			for i := range v {
-				v[i] = byte(rng.IntN(256))
-			}
+		case r < 50:
+			v := randVal()
 			d = Delta{Kind: DeltaSet, Key: k, Val: v}
 			model[string(k)] = string(v)
-		case r < 97:
+		case r < 90:
 			if len(model) > 0 && rng.IntN(2) == 0 {
 				// delete an existing key
 				keys := sortedKeys(boolSet(model))
@@ -722,6 +849,23 @@ func TestDeltaApplyRandomModel(t *testing.T) {
 			}
 			d = Delta{Kind: DeltaDel, Key: k}
 			delete(model, string(k))
+		case r < 97:
+			// a batch of sets and deletes in key order
+			set := map[string]bool{}
+			for j := rng.IntN(6); j > 0; j-- {
+				set[string(randKey(rng))] = true
+			}
+			d = Delta{Kind: DeltaBatch}
+			for _, kk := range sortedKeys(set) {
+				if rng.IntN(2) == 0 {
+					v := randVal()
+					d.Ops = append(d.Ops, Delta{Kind: DeltaSet, Key: kk, Val: v})
+					model[string(kk)] = string(v)
+				} else {
+					d.Ops = append(d.Ops, Delta{Kind: DeltaDel, Key: kk})
+					delete(model, string(kk))
+				}
+			}
 		default:
 			// image rebuilt from the model
 			keys := sortedKeys(boolSet(model))
@@ -734,21 +878,19 @@ func TestDeltaApplyRandomModel(t *testing.T) {
 		n = d.Apply(n)
 		requireSame(t, fmt.Sprintf("step %d Apply", step), prevCopy, prev)
 
-		if !StrictlySorted(n.Keys) || len(n.Keys) != len(n.Vals) {
-			t.Fatalf("step %d: keys not sorted or mismatched: %x", step, n.Keys)
+		if !StrictlySorted(n.Keys()) || len(n.Keys()) != len(n.Vals()) {
+			t.Fatalf("step %d: keys not sorted or mismatched: %x", step, n.Keys())
 		}
 		if n.Len() != len(model) {
 			t.Fatalf("step %d: len %d; model %d", step, n.Len(), len(model))
 		}
-		for i, kk := range n.Keys {
+		for i, kk := range n.Keys() {
 			v, ok := model[string(kk)]
-			if !ok || v != string(n.Vals[i]) {
-				t.Fatalf("step %d: key %x = %x; model %x,%v", step, kk, n.Vals[i], v, ok)
+			if !ok || v != string(n.Val(i)) {
+				t.Fatalf("step %d: key %x = %x; model %x,%v", step, kk, n.Val(i), v, ok)
 			}
 		}
-		if n.MemBytes() != expectedBytes(n) {
-			t.Fatalf("step %d: MemBytes %d; recount %d", step, n.MemBytes(), expectedBytes(n))
-		}
+		checkValid(t, fmt.Sprintf("step %d", step), n)
 	}
 }
 

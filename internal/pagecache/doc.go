@@ -22,8 +22,9 @@
 //	    epoch.go). Until the transition that publishes it, a reserved page
 //	    is reachable by nobody, so its owner's CASes on it cannot lose.
 //	P4. A page has at most FragmentsPerImage-1 delta fragments after its
-//	    last full image: the update that would make the FragmentsPerImage-th
-//	    logs a full image instead (consolidation).
+//	    last full image, and with a log its fragments' bytes on disk stay
+//	    below its image's: the update that would break either logs a full
+//	    image instead (consolidation).
 //	P5. Freed pages read as absent (Load returns ErrFreed), never as another
 //	    page's content, until they are allocated again; a free page is never
 //	    freed again (an id is never handed out twice). A tombstone is never
@@ -107,8 +108,8 @@
 // (splits, merges, drops), never on plain reads or writes.
 //
 // With a log (Open), every transition appends one record: a delta for a
-// leaf write, a full image for structure changes and every
-// FragmentsPerImage-th update, images of the pages it publishes and frees of
+// leaf write, a full image for structure changes and for the update that
+// would break P4, images of the pages it publishes and frees of
 // the pages it unlinks. The cache keeps the memory of resident nodes under a capacity by
 // evicting nodes (evict.go); an evicted page is read back by gathering its
 // image and deltas from the log concurrently. Recovery (recovery.go) rebuilds

@@ -29,6 +29,12 @@ import (
 const (
 	evictBatch  = 256
 	evictShards = 16
+	// payBatch and payRounds bound the work one operation does to bring
+	// the cache back under its capacity (payForMemory): enough to evict
+	// what one operation can add (a page-in, a split's two pages) when a
+	// quarter of the pages it passes are evictable.
+	payBatch  = 32
+	payRounds = 4
 )
 
 func (c *Cache) evictor() {
@@ -88,7 +94,7 @@ func (c *Cache) evictSome(n int) int {
 			continue
 		}
 		p := s.p.Load()
-		if p == nil || p.freed || p.Node == nil || len(p.Locs) == 0 || p.Node.Frozen || p.Node.Mark != nil || p.prior.Load() != nil {
+		if p == nil || p.freed || p.Node == nil || len(p.Locs) == 0 || p.Node.Frozen() || p.Node.HasMark() || p.prior.Load() != nil {
 			continue
 		}
 		if p.lastLoc() >= written {

@@ -17,8 +17,11 @@ import (
 // FragmentsPerImage bounds the delta fragments of a page: the update that
 // would make the FragmentsPerImage-th fragment logs a full image instead
 // (consolidation), so a page is rebuilt from one image and at most
-// FragmentsPerImage-1 deltas (P4).
-const FragmentsPerImage = 8
+// FragmentsPerImage-1 deltas (P4). Before that bound, a page with a log
+// also consolidates as soon as its fragments on disk would outweigh its
+// image (fragmentsOutweigh): small writes to a large leaf log ~their own
+// size, and a page-in never reads more fragment bytes than image bytes.
+const FragmentsPerImage = 16
 
 // Log record kinds of page records: a list of codec sections applied
 // atomically, plain or zstd-compressed.
@@ -263,6 +266,7 @@ func (c *Cache) loadSlow(id node.PageID, s *slot) (*Page, error) {
 			// One sweep of grace, so the caller can use the page before the
 			// hand comes back; a page read once stays below re-read pages.
 			s.ref.Store(1)
+			c.payForMemory()
 			return np, nil
 		}
 	}
@@ -447,13 +451,18 @@ func (c *Cache) Update(id node.PageID, old *Page, n *node.Node, d node.Delta, ex
 		return nil, false, freedErr(id)
 	}
 	image := d.Kind == node.DeltaImage || old.Frags+1 >= FragmentsPerImage
+	var deltaSec codec.Section
+	if !image {
+		deltaSec = codec.Section{Kind: codec.SecDelta, Page: id, Delta: d}
+		image = fragmentsOutweigh(old, &deltaSec)
+	}
 	p := &Page{Node: n}
 	main := change{id: id, s: s, old: old, new: p, delta: !image}
 	if image {
 		main.sec = codec.Section{Kind: codec.SecImage, Page: id, Node: n}
 	} else {
 		p.Frags = old.Frags + 1
-		main.sec = codec.Section{Kind: codec.SecDelta, Page: id, Delta: d}
+		main.sec = deltaSec
 	}
 	var buf [3]change // a split publishes at most two pages; no heap for the common case
 	t := transition{changes: buf[:0]}
@@ -520,6 +529,21 @@ func (c *Cache) Update(id node.PageID, old *Page, n *node.Node, d node.Delta, ex
 		c.fragments.Add(1)
 	}
 	return p, true, nil
+}
+
+// fragmentsOutweigh reports whether logging sec as one more fragment of old
+// would make its fragments' bytes reach its image's (P4): then the update
+// logs an image instead. The image's and fragments' sizes are their shares
+// on disk; the new fragment's is its encoded size, before compression.
+func fragmentsOutweigh(old *Page, sec *codec.Section) bool {
+	if len(old.Locs) == 0 {
+		return false // memory only, or never logged: the count bound alone
+	}
+	frags := int64(codec.SectionSize(sec))
+	for _, l := range old.Locs[1:] {
+		frags += int64(l.Size)
+	}
+	return frags >= int64(old.Locs[0].Size)
 }
 
 func (p *Page) lastLoc() log.LSN {
@@ -744,13 +768,27 @@ func (c *Cache) reclaim() bool {
 
 func (c *Cache) addMem(d int64) {
 	m := c.memBytes.Add(d)
-	if d > 0 && c.evict != nil && m > c.capacity {
+	if d > 0 && c.evict != nil && m > c.capacity-c.capacity/10 {
 		select {
 		case c.evict <- struct{}{}:
 		default:
 		}
-		if m > c.capacity+c.capacity/2 {
-			c.evictSome(64) // far over: the writer helps
+	}
+}
+
+// payForMemory is called by every operation that made pages resident (a
+// transition, a page-in) once it is done, outside any transition: while the
+// resident memory is over the capacity, the caller evicts (C3). Writers and
+// readers pay for what they add, synchronously, so the cache stays at its
+// budget however fast pages come in; the background evictor keeps it a
+// little under, so that most operations pay nothing.
+func (c *Cache) payForMemory() {
+	if c.evict == nil || c.memBytes.Load() <= c.capacity {
+		return
+	}
+	for range payRounds {
+		if c.evictSome(payBatch) == 0 || c.memBytes.Load() <= c.capacity {
+			return
 		}
 	}
 }

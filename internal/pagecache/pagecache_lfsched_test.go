@@ -24,7 +24,7 @@ var lfKey = []byte("n")
 
 func lfEnc(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
 
-func lfCount(p *Page) uint64 { return binary.BigEndian.Uint64(p.Node.Vals[0]) }
+func lfCount(p *Page) uint64 { return binary.BigEndian.Uint64(p.Node.Val(0)) }
 
 // lfIncrement adds one to the counter page: load, then Update from the
 // state loaded, again while the CAS loses.

@@ -27,9 +27,9 @@ func counterOf(t testing.TB, p *Page) int {
 	if !found {
 		t.Fatalf("counter key missing in %+v", p.Node)
 	}
-	v, err := strconv.Atoi(string(p.Node.Vals[i]))
+	v, err := strconv.Atoi(string(p.Node.Val(i)))
 	if err != nil {
-		t.Fatalf("counter value %q: %v", p.Node.Vals[i], err)
+		t.Fatalf("counter value %q: %v", p.Node.Val(i), err)
 	}
 	return v
 }
@@ -44,7 +44,7 @@ func tagLeaf(tag string) *node.Node {
 	return node.NewLeaf([]byte{}, nil, 0, [][]byte{[]byte("tag")}, [][]byte{[]byte(tag)})
 }
 
-func tagOf(p *Page) string { return string(p.Node.Vals[0]) }
+func tagOf(p *Page) string { return string(p.Node.Val(0)) }
 
 func mustLoad(t testing.TB, c *Cache, id node.PageID) *Page {
 	t.Helper()
@@ -84,7 +84,7 @@ func TestAllocateLoad(t *testing.T) {
 	if s.Allocated != 2 || s.Highest != 2 || s.Images != 2 || s.Fragments != 0 || s.Updates != 0 {
 		t.Fatalf("Stats = %+v", s)
 	}
-	if want := int64(n1.MemBytes() + n2.MemBytes()); s.MemBytes != want {
+	if want := mustLoad(t, c, id1).memBytes() + mustLoad(t, c, id2).memBytes(); s.MemBytes != want {
 		t.Fatalf("MemBytes = %d; want %d", s.MemBytes, want)
 	}
 }
@@ -166,7 +166,7 @@ func TestFree(t *testing.T) {
 	if s.Allocated != 1 || s.FreedTotal != 1 || s.Updates != 1 {
 		t.Fatalf("Stats = %+v", s)
 	}
-	if want := int64(mustLoad(t, c, keep).Node.MemBytes()); s.MemBytes != want {
+	if want := mustLoad(t, c, keep).memBytes(); s.MemBytes != want {
 		t.Fatalf("MemBytes = %d; want %d (only the kept page)", s.MemBytes, want)
 	}
 	// The other page is untouched.
@@ -241,7 +241,7 @@ func TestFragmentCounting(t *testing.T) {
 		case step%3 == 2:
 			d = node.Delta{Kind: node.DeltaDel, Key: []byte("absent")}
 			n = d.Apply(p.Node)
-			n = node.NewLeaf(n.Lo, n.Hi, n.Next, n.Keys, n.Vals)
+			n = node.NewLeaf(n.Lo(), n.Hi(), n.Next(), n.Keys(), n.Vals())
 		default:
 			n, d = incr(t, p)
 		}
@@ -288,8 +288,8 @@ func TestFragmentCounting(t *testing.T) {
 		if s.Updates != s.Images-1+s.Fragments {
 			t.Fatalf("step %d: Updates %d != image updates %d + fragments %d", step, s.Updates, s.Images-1, s.Fragments)
 		}
-		if s.MemBytes != int64(p.Node.MemBytes()) {
-			t.Fatalf("step %d: MemBytes %d; want %d", step, s.MemBytes, p.Node.MemBytes())
+		if s.MemBytes != p.memBytes() {
+			t.Fatalf("step %d: MemBytes %d; want %d", step, s.MemBytes, p.memBytes())
 		}
 	}
 	if maxFrags != FragmentsPerImage-1 {
@@ -517,7 +517,7 @@ func TestConcurrentCounters(t *testing.T) {
 	}
 	var mem int64
 	for _, id := range ids {
-		mem += int64(mustLoad(t, c, id).Node.MemBytes())
+		mem += mustLoad(t, c, id).memBytes()
 	}
 	if s.MemBytes != mem {
 		t.Errorf("Stats.MemBytes = %d; want %d", s.MemBytes, mem)

@@ -3,6 +3,7 @@ package pagecache
 import (
 	"fmt"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/sledgo/sled/internal/codec"
 	"github.com/sledgo/sled/internal/invariants"
@@ -145,6 +146,7 @@ func (c *Cache) apply(t *transition) (ok bool, err error) {
 		c.raw.Add(int64(len(rec.raw)))
 		c.putBuf(rec.raw)
 	}
+	c.payForMemory()
 	return true, nil
 }
 
@@ -203,13 +205,21 @@ func checkSwap(old, new *Page) {
 	}
 }
 
-// memBytes is the memory of p's resident node (0 for nil or non-resident).
+// memBytes is the memory a resident state holds (0 for nil or
+// non-resident): its node, exactly (node.MemBytes), the Page itself and its
+// locations, in the allocator's size classes. A non-resident state's Page
+// and locations are the page table's fixed cost per page, not the cache's.
 func (p *Page) memBytes() int64 {
 	if p == nil || p.Node == nil {
 		return 0
 	}
-	return int64(p.Node.MemBytes())
+	return int64(p.Node.MemBytes() + pageStructBytes + node.AllocBytes(cap(p.Locs)*locBytes))
 }
+
+var (
+	pageStructBytes = node.AllocBytes(int(unsafe.Sizeof(Page{})))
+	locBytes        = int(unsafe.Sizeof(Loc{}))
+)
 
 // allocated reports whether p is the state of an allocated page: reserved,
 // published or evicted, not free.

@@ -56,7 +56,7 @@ func (t *Tree) ApplySorted(ops []BatchOp, report func(i int, old []byte, found b
 			k, found := n.Search(op.Key)
 			var old []byte
 			if found {
-				old = n.Vals[k]
+				old = n.Val(k)
 			}
 			olds, founds = append(olds, old), append(founds, found)
 			switch {

@@ -45,8 +45,8 @@ func (t *Tree) Check(visit func(node.PageID)) (CheckStats, error) {
 		return st, err
 	}
 	r := rp.Node
-	if len(r.Lo) != 0 || r.Hi != nil || r.Next != 0 || r.Frozen {
-		return st, fmt.Errorf("%w: root %d covers [%q, %q) next %d frozen %v", ErrCorrupt, t.root, r.Lo, r.Hi, r.Next, r.Frozen)
+	if len(r.Lo()) != 0 || r.Hi() != nil || r.Next() != 0 || r.Frozen() {
+		return st, fmt.Errorf("%w: root %d covers [%q, %q) next %d frozen %v", ErrCorrupt, t.root, r.Lo(), r.Hi(), r.Next(), r.Frozen())
 	}
 	ids := []node.PageID{t.root}
 	nodes := []*node.Node{r}
@@ -72,35 +72,35 @@ func (t *Tree) Check(visit func(node.PageID)) (CheckStats, error) {
 		var cids []node.PageID
 		var cs []*node.Node
 		pos := map[node.PageID]int{}
-		for id := nodes[0].Kids[0]; id != 0; {
+		for id := nodes[0].Kid(0); id != 0; {
 			if _, dup := pos[id]; dup {
-				return st, fmt.Errorf("%w: level %d links page %d twice", ErrCorrupt, nodes[0].Level-1, id)
+				return st, fmt.Errorf("%w: level %d links page %d twice", ErrCorrupt, nodes[0].Level()-1, id)
 			}
 			cp, err := t.pc.Load(id)
 			if err != nil {
-				return st, fmt.Errorf("%w: level %d links page %d: %v", ErrCorrupt, nodes[0].Level-1, id, err)
+				return st, fmt.Errorf("%w: level %d links page %d: %v", ErrCorrupt, nodes[0].Level()-1, id, err)
 			}
 			c := cp.Node
-			if len(cids) == 0 && len(c.Lo) != 0 {
-				return st, fmt.Errorf("%w: leftmost page %d of level %d has lo %q", ErrCorrupt, id, c.Level, c.Lo)
+			if len(cids) == 0 && len(c.Lo()) != 0 {
+				return st, fmt.Errorf("%w: leftmost page %d of level %d has lo %q", ErrCorrupt, id, c.Level(), c.Lo())
 			}
-			if len(cids) > 0 && !bytes.Equal(cs[len(cs)-1].Hi, c.Lo) {
-				return st, fmt.Errorf("%w: page %d (hi %q) links page %d (lo %q)", ErrCorrupt, cids[len(cids)-1], cs[len(cs)-1].Hi, id, c.Lo)
+			if len(cids) > 0 && !bytes.Equal(cs[len(cs)-1].Hi(), c.Lo()) {
+				return st, fmt.Errorf("%w: page %d (hi %q) links page %d (lo %q)", ErrCorrupt, cids[len(cids)-1], cs[len(cs)-1].Hi(), id, c.Lo())
 			}
-			if c.Level+1 != nodes[0].Level {
-				return st, fmt.Errorf("%w: page %d at level %d is linked at level %d", ErrCorrupt, id, c.Level, nodes[0].Level-1)
+			if c.Level()+1 != nodes[0].Level() {
+				return st, fmt.Errorf("%w: page %d at level %d is linked at level %d", ErrCorrupt, id, c.Level(), nodes[0].Level()-1)
 			}
 			pos[id] = len(cids)
 			cids, cs = append(cids, id), append(cs, c)
-			if c.Hi == nil {
-				if c.Next != 0 {
-					return st, fmt.Errorf("%w: page %d has no high key but links page %d", ErrCorrupt, id, c.Next)
+			if c.Hi() == nil {
+				if c.Next() != 0 {
+					return st, fmt.Errorf("%w: page %d has no high key but links page %d", ErrCorrupt, id, c.Next())
 				}
 				break
 			}
-			id = c.Next
+			id = c.Next()
 			if id == 0 {
-				return st, fmt.Errorf("%w: page %d has high key %q and no right sibling", ErrCorrupt, cids[len(cids)-1], c.Hi)
+				return st, fmt.Errorf("%w: page %d has high key %q and no right sibling", ErrCorrupt, cids[len(cids)-1], c.Hi())
 			}
 		}
 		// Every parent entry names, in order, a page of that list with
@@ -108,15 +108,16 @@ func (t *Tree) Check(visit func(node.PageID)) (CheckStats, error) {
 		// A marked entry may name a frozen page already absorbed (I7).
 		prev := -1
 		for _, n := range nodes {
-			for i, cid := range n.Kids {
+			for i := range n.Len() {
+				cid := n.Kid(i)
 				if n.Marked(i) {
 					st.PendingMerges++
 				}
 				p, in := pos[cid]
 				if !in {
 					cp, err := t.pc.Load(cid)
-					if err != nil || !n.Marked(i) || !cp.Node.Frozen || !bytes.Equal(cp.Node.Lo, n.Keys[i]) {
-						return st, fmt.Errorf("%w: page %d entry %d (%q) names page %d, which is not on level %d", ErrCorrupt, n.Kids[0], i, n.Keys[i], cid, n.Level-1)
+					if err != nil || !n.Marked(i) || !cp.Node.Frozen() || !bytes.Equal(cp.Node.Lo(), n.Key(i)) {
+						return st, fmt.Errorf("%w: page %d entry %d (%q) names page %d, which is not on level %d", ErrCorrupt, n.Kid(0), i, n.Key(i), cid, n.Level()-1)
 					}
 					st.Pages++ // the absorbed victim, still allocated
 					if visit != nil {
@@ -124,15 +125,15 @@ func (t *Tree) Check(visit func(node.PageID)) (CheckStats, error) {
 					}
 					continue
 				}
-				if p <= prev || (prev == -1 && p != 0) || !bytes.Equal(cs[p].Lo, n.Keys[i]) {
-					return st, fmt.Errorf("%w: entry %q -> page %d is out of place on level %d", ErrCorrupt, n.Keys[i], cid, n.Level-1)
+				if p <= prev || (prev == -1 && p != 0) || !bytes.Equal(cs[p].Lo(), n.Key(i)) {
+					return st, fmt.Errorf("%w: entry %q -> page %d is out of place on level %d", ErrCorrupt, n.Key(i), cid, n.Level()-1)
 				}
-				if cs[p].Frozen && !n.Marked(i) {
+				if cs[p].Frozen() && !n.Marked(i) {
 					return st, fmt.Errorf("%w: page %d is frozen but its entry is not marked", ErrCorrupt, cid)
 				}
 				st.UnpostedSplits += p - prev - 1
 				for _, u := range cids[prev+1 : p] {
-					if cs[pos[u]].Frozen {
+					if cs[pos[u]].Frozen() {
 						return st, fmt.Errorf("%w: unposted page %d is frozen", ErrCorrupt, u)
 					}
 				}
@@ -145,27 +146,24 @@ func (t *Tree) Check(visit func(node.PageID)) (CheckStats, error) {
 }
 
 func checkNode(id node.PageID, n *node.Node) error {
-	for i := 1; n.Mark != nil && i < len(n.Mark); i++ {
-		if n.Mark[i] && n.Mark[i-1] {
+	for i := 1; n.HasMark() && i < n.Len(); i++ {
+		if n.Marked(i) && n.Marked(i-1) {
 			return fmt.Errorf("%w: page %d has adjacent marked entries (I7)", ErrCorrupt, id)
 		}
 	}
 	if n.Marked(0) {
 		return fmt.Errorf("%w: page %d has its first entry marked (I7)", ErrCorrupt, id)
 	}
-	if !node.StrictlySorted(n.Keys) {
+	if !node.StrictlySorted(n.Keys()) {
 		return fmt.Errorf("%w: page %d keys are not strictly increasing", ErrCorrupt, id)
 	}
-	if n.Len() > 0 && (bytes.Compare(n.Keys[0], n.Lo) < 0 || (n.Hi != nil && bytes.Compare(n.Keys[n.Len()-1], n.Hi) >= 0)) {
-		return fmt.Errorf("%w: page %d keys outside [%q, %q)", ErrCorrupt, id, n.Lo, n.Hi)
+	if n.Len() > 0 && (bytes.Compare(n.Key(0), n.Lo()) < 0 || (n.Hi() != nil && bytes.Compare(n.Key(n.Len()-1), n.Hi()) >= 0)) {
+		return fmt.Errorf("%w: page %d keys outside [%q, %q)", ErrCorrupt, id, n.Lo(), n.Hi())
 	}
 	if n.IsLeaf() {
-		if len(n.Vals) != len(n.Keys) || n.Kids != nil {
-			return fmt.Errorf("%w: leaf %d has %d keys and %d values", ErrCorrupt, id, len(n.Keys), len(n.Vals))
-		}
 		return nil
 	}
-	if len(n.Kids) != len(n.Keys) || n.Vals != nil || n.Len() == 0 || !bytes.Equal(n.Keys[0], n.Lo) {
+	if n.Len() == 0 || !bytes.Equal(n.Key(0), n.Lo()) {
 		return fmt.Errorf("%w: index page %d malformed", ErrCorrupt, id)
 	}
 	return nil
@@ -178,7 +176,7 @@ func SameLinks(old, cur *pagecache.Page) bool {
 	if cur.Node == nil {
 		return slices.Equal(old.Locs, cur.Locs) // evicted: the same content (P6)
 	}
-	return old.Node.Next == cur.Node.Next && slices.Equal(old.Node.Kids, cur.Node.Kids)
+	return old.Node.SameLinks(cur.Node)
 }
 
 // Pages returns every page of the tree with the state it was read in,
@@ -209,10 +207,10 @@ func (t *Tree) Pages() ([]pagecache.Ref, error) {
 			return nil, err
 		}
 		refs = append(refs, pagecache.Ref{ID: id, Page: p})
-		if p.Node.Next != 0 {
-			queue = append(queue, p.Node.Next)
+		if p.Node.Next() != 0 {
+			queue = append(queue, p.Node.Next())
 		}
-		queue = append(queue, p.Node.Kids...)
+		queue = append(queue, p.Node.Kids()...)
 	}
 	// The root last: FreeTogether's decisive change, so a walk that loses
 	// to a writer rolls back before the root ever reads as freed.

@@ -27,8 +27,8 @@
 //	(1) mark: the parent entry of the victim R is marked (a flag on the
 //	    entry), claiming R for removal;
 //	(2) freeze: R is replaced by a frozen copy that never changes again;
-//	(3) absorb: the left sibling L (L.Next == R) is replaced by the union of
-//	    L and R over [L.Lo, R.Hi) with Next = R.Next;
+//	(3) absorb: the left sibling L (L.Next() == R) is replaced by the union of
+//	    L and R over [L.Lo(), R.Hi()) with Next = R.Next();
 //	(4) unlink: the marked entry is removed from the parent, and R's page id
 //	    is freed (reused only after an epoch, pagecache P3).
 //
@@ -44,7 +44,7 @@
 //	    is the empty key and its Hi is +infinity, forever.
 //	I3. Each level is a list linked by Next from the node with the empty Lo
 //	    to the node with Hi = +infinity, and for every node X with a right
-//	    sibling, the sibling's Lo == X.Hi.
+//	    sibling, the sibling's Lo == X.Hi().
 //	I4. An index node's Keys[0] == Lo and the child at Kids[i] has
 //	    Lo == Keys[i]. A child's Hi may be lower than the parent's bound for
 //	    it (an unfinished split, the rest reached via Next); it is never

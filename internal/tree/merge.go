@@ -11,10 +11,10 @@ import (
 // under the same parent, if that is allowed (I7) and the two fit in one node.
 func (t *Tree) tryMerge(id node.PageID, p *pagecache.Page, path []frame) error {
 	n := p.Node
-	if n.Frozen || len(path) == 0 {
+	if n.Frozen() || len(path) == 0 {
 		return nil
 	}
-	pid, pp, err := t.findFrom(path[len(path)-1].id, n.Lo, n.Level+1)
+	pid, pp, err := t.findFrom(path[len(path)-1].id, n.Lo(), n.Level()+1)
 	if err == errLevelGone {
 		return nil // n became the root's content: nothing to merge with
 	}
@@ -22,8 +22,8 @@ func (t *Tree) tryMerge(id node.PageID, p *pagecache.Page, path []frame) error {
 		return err
 	}
 	par := pp.Node
-	j, found := par.Search(n.Lo)
-	if !found || par.Kids[j] != id {
+	j, found := par.Search(n.Lo())
+	if !found || par.Kid(j) != id {
 		return nil // not posted yet, or already changed
 	}
 	if par.Len() == 1 {
@@ -44,7 +44,7 @@ func (t *Tree) tryMerge(id node.PageID, p *pagecache.Page, path []frame) error {
 		if cand < 1 || cand >= par.Len() || par.Marked(cand-1) || par.Marked(cand) || (cand+1 < par.Len() && par.Marked(cand+1)) {
 			continue
 		}
-		fit, err := t.fits(par.Kids[cand-1], par.Kids[cand])
+		fit, err := t.fits(par.Kid(cand-1), par.Kid(cand))
 		if err != nil {
 			return err
 		}
@@ -62,7 +62,7 @@ func (t *Tree) tryMerge(id node.PageID, p *pagecache.Page, path []frame) error {
 	if _, ok, err := t.update(pid, pp, nn, node.Delta{Kind: node.DeltaImage, Image: nn}); err != nil || !ok {
 		return err
 	}
-	return t.completeMerge(par.Kids[v])
+	return t.completeMerge(par.Kid(v))
 }
 
 // fits reports whether the nodes in pages a and b would fit in one node
@@ -100,7 +100,7 @@ func (t *Tree) collapseRoot() error {
 		if r.IsLeaf() || r.Len() != 1 {
 			return nil
 		}
-		cid := r.Kids[0]
+		cid := r.Kid(0)
 		cp, err := t.load(cid)
 		if err == errRestart {
 			continue
@@ -109,8 +109,8 @@ func (t *Tree) collapseRoot() error {
 			return err
 		}
 		c := cp.Node
-		if !c.Frozen {
-			if c.Hi != nil {
+		if !c.Frozen() {
+			if c.Hi() != nil {
 				return nil // an unposted split: the root is about to get a second child
 			}
 			fz := c.WithFrozen()
@@ -138,7 +138,7 @@ func (t *Tree) finishCollapse(cid node.PageID) error {
 			return err
 		}
 		r := rp.Node
-		if r.IsLeaf() || r.Len() != 1 || r.Kids[0] != cid {
+		if r.IsLeaf() || r.Len() != 1 || r.Kid(0) != cid {
 			return nil // done by another thread
 		}
 		cp, err := t.load(cid)
@@ -148,9 +148,7 @@ func (t *Tree) finishCollapse(cid node.PageID) error {
 		if err != nil {
 			return err
 		}
-		c := *cp.Node
-		c.Frozen = false
-		nr := &c
+		nr := cp.Node.Thawed()
 		// I2: the root keeps covering everything; it takes its only child's
 		// routing (or entries) one level down.
 		// I9: C is freed in the same step: nothing names it any more.
@@ -179,9 +177,9 @@ func (t *Tree) completeMerge(rid node.PageID) error {
 		if err != nil {
 			return err
 		}
-		if rp.Node.Frozen {
+		if rp.Node.Frozen() {
 			r = rp.Node
-			if len(r.Lo) == 0 {
+			if len(r.Lo()) == 0 {
 				return t.finishCollapse(rid)
 			}
 			break
@@ -201,7 +199,7 @@ func (t *Tree) completeMerge(rid node.PageID) error {
 		if restarts > maxRestarts {
 			return fmt.Errorf("%w: absorb of page %d does not converge", ErrCorrupt, rid)
 		}
-		lid, lp, err := t.descend(r.Lo, r.Level, true, nil, true)
+		lid, lp, err := t.descend(r.Lo(), r.Level(), true, nil, true)
 		if err == errLevelGone {
 			return nil
 		}
@@ -209,18 +207,18 @@ func (t *Tree) completeMerge(rid node.PageID) error {
 			return err
 		}
 		l := lp.Node
-		c := cmpHi(l.Hi, r.Lo)
+		c := cmpHi(l.Hi(), r.Lo())
 		if c < 0 {
-			return fmt.Errorf("%w: left sibling of page %d (lo %q) not found", ErrCorrupt, rid, r.Lo)
+			return fmt.Errorf("%w: left sibling of page %d (lo %q) not found", ErrCorrupt, rid, r.Lo())
 		}
-		if c > 0 || l.Next != rid {
-			// Already absorbed (and perhaps split again at r.Lo since):
-			// before the absorb, the node ending at r.Lo links to the
+		if c > 0 || l.Next() != rid {
+			// Already absorbed (and perhaps split again at r.Lo() since):
+			// before the absorb, the node ending at r.Lo() links to the
 			// victim (I3).
 			leftID = lid
 			break
 		}
-		if l.Frozen {
+		if l.Frozen() {
 			if err := t.completeMerge(lid); err != nil {
 				return err
 			}
@@ -242,7 +240,7 @@ func (t *Tree) completeMerge(rid node.PageID) error {
 		if restarts > maxRestarts {
 			return fmt.Errorf("%w: unlink of page %d does not converge", ErrCorrupt, rid)
 		}
-		pid, pp, err := t.descend(r.Lo, r.Level+1, false, nil, true)
+		pid, pp, err := t.descend(r.Lo(), r.Level()+1, false, nil, true)
 		if err == errLevelGone {
 			return nil // the parent level collapsed: the merge was completed
 		}
@@ -250,8 +248,8 @@ func (t *Tree) completeMerge(rid node.PageID) error {
 			return err
 		}
 		par := pp.Node
-		j, found := par.Search(r.Lo)
-		if !found || par.Kids[j] != rid {
+		j, found := par.Search(r.Lo())
+		if !found || par.Kid(j) != rid {
 			return nil // another helper unlinked it
 		}
 		nn := par.WithoutChild(j)
@@ -264,14 +262,14 @@ func (t *Tree) completeMerge(rid node.PageID) error {
 		if !ok {
 			continue
 		}
-		return t.afterMerge(leftID, r.Lo, r.Level, pid, np)
+		return t.afterMerge(leftID, r.Lo(), r.Level(), pid, np)
 	}
 }
 
 // afterMerge splits the left sibling if the absorb made it too big and
 // merges the parent if the unlink made it too small.
 func (t *Tree) afterMerge(leftID node.PageID, key []byte, level uint8, pid node.PageID, pp *pagecache.Page) error {
-	if lp, err := t.load(leftID); err == nil && t.tooBig(lp.Node) && !lp.Node.Frozen {
+	if lp, err := t.load(leftID); err == nil && t.tooBig(lp.Node) && !lp.Node.Frozen() {
 		if err := t.split(leftID, lp, t.pathTo(key, level)); err != nil && err != errRestart {
 			return err
 		}
@@ -282,7 +280,7 @@ func (t *Tree) afterMerge(leftID node.PageID, key []byte, level uint8, pid node.
 	if pid != t.root {
 		// The parent lost an entry: it may now fit with a sibling.
 		par := pp.Node
-		if err := t.tryMerge(pid, pp, t.pathTo(par.Lo, par.Level)); err != nil && err != errRestart {
+		if err := t.tryMerge(pid, pp, t.pathTo(par.Lo(), par.Level())); err != nil && err != errRestart {
 			return err
 		}
 	}

@@ -21,10 +21,10 @@ func (t *Tree) Seek(key []byte, inclusive bool) (n *node.Node, i int, ok bool, e
 		if i < n.Len() {
 			return n, i, true, nil
 		}
-		if n.Hi == nil {
+		if n.Hi() == nil {
 			return nil, 0, false, nil
 		}
-		key, inclusive = n.Hi, true
+		key, inclusive = n.Hi(), true
 	}
 }
 
@@ -62,10 +62,10 @@ func (t *Tree) SeekBefore(key []byte, inclusive bool) (n *node.Node, i int, ok b
 		if j >= 0 {
 			return n, j, true, nil
 		}
-		if len(n.Lo) == 0 {
+		if len(n.Lo()) == 0 {
 			return nil, 0, false, nil
 		}
-		key, inclusive = n.Lo, false
+		key, inclusive = n.Lo(), false
 	}
 }
 
@@ -79,9 +79,9 @@ func (t *Tree) Len() (int, error) {
 			return total, err
 		}
 		total += n.Len() - i
-		if n.Hi == nil {
+		if n.Hi() == nil {
 			return total, nil
 		}
-		key = n.Hi
+		key = n.Hi()
 	}
 }

@@ -12,7 +12,7 @@ import (
 // writer that won will split if the node is still too big.
 func (t *Tree) split(id node.PageID, p *pagecache.Page, path []frame) error {
 	n := p.Node
-	if n.Frozen {
+	if n.Frozen() {
 		return nil
 	}
 	at := n.SplitPoint()
@@ -22,7 +22,7 @@ func (t *Tree) split(id node.PageID, p *pagecache.Page, path []frame) error {
 	if id == t.root {
 		return t.growRoot(p, at)
 	}
-	sep := n.Keys[at]
+	sep := n.Key(at)
 	rid, err := t.pc.Allocate(nil)
 	if err != nil {
 		return err
@@ -40,7 +40,7 @@ func (t *Tree) split(id node.PageID, p *pagecache.Page, path []frame) error {
 	if len(path) > 0 {
 		parent = path[len(path)-1].id
 	}
-	return t.postSeparator(sep, rid, n.Level+1, parent)
+	return t.postSeparator(sep, rid, n.Level()+1, parent)
 }
 
 // growRoot splits the root in place: its halves move to two fresh pages and
@@ -59,7 +59,7 @@ func (t *Tree) growRoot(p *pagecache.Page, at int) error {
 	left, right := n.Split(at, rid)
 	t.pc.Init(lid, left)
 	t.pc.Init(rid, right)
-	root := node.Grow(n.Level, lid, n.Keys[at], rid)
+	root := node.Grow(n.Level(), lid, n.Key(at), rid)
 	// I2, I3, I4: the new root covers everything and routes exactly the
 	// ranges of its two children, which form the new level's list.
 	if _, ok, err := t.update(t.root, p, root, node.Delta{Kind: node.DeltaImage, Image: root}, pagecache.Alloc(lid), pagecache.Alloc(rid)); err != nil || !ok {
@@ -96,7 +96,7 @@ func (t *Tree) postSeparator(sep []byte, right node.PageID, level uint8, start n
 		}
 		// I8: check, after loading the parent state we CAS from, that right
 		// is still linked as the right half of the node ending at sep.
-		linked, err := t.linkedAt(n.Kids[i-1], sep, right)
+		linked, err := t.linkedAt(n.Kid(i-1), sep, right)
 		if err != nil {
 			return err
 		}
@@ -138,14 +138,14 @@ func (t *Tree) pathTo(key []byte, level uint8) []frame {
 func (t *Tree) findFrom(start node.PageID, key []byte, level uint8) (node.PageID, *pagecache.Page, error) {
 	if start != t.root {
 		p, err := t.load(start)
-		if err == nil && p.Node.Level == level && !p.Node.Frozen && bytes.Compare(p.Node.Lo, key) <= 0 {
+		if err == nil && p.Node.Level() == level && !p.Node.Frozen() && bytes.Compare(p.Node.Lo(), key) <= 0 {
 			id := start
 			for p.Node.BeyondHi(key) {
-				id = p.Node.Next
+				id = p.Node.Next()
 				if p, err = t.load(id); err != nil {
 					break
 				}
-				if p.Node.Frozen {
+				if p.Node.Frozen() {
 					err = errRestart
 					break
 				}
@@ -174,12 +174,12 @@ func (t *Tree) linkedAt(from node.PageID, sep []byte, right node.PageID) (bool, 
 			return false, err
 		}
 		n := p.Node
-		c := cmpHi(n.Hi, sep)
+		c := cmpHi(n.Hi(), sep)
 		if c > 0 {
 			return false, nil
 		}
 		if c == 0 {
-			if n.Next != right {
+			if n.Next() != right {
 				return false, nil
 			}
 			rp, err := t.load(right)
@@ -189,8 +189,8 @@ func (t *Tree) linkedAt(from node.PageID, sep []byte, right node.PageID) (bool, 
 			if err != nil {
 				return false, err
 			}
-			return !rp.Node.Frozen && bytes.Equal(rp.Node.Lo, sep), nil
+			return !rp.Node.Frozen() && bytes.Equal(rp.Node.Lo(), sep), nil
 		}
-		id = n.Next
+		id = n.Next()
 	}
 }

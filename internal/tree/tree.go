@@ -152,13 +152,13 @@ func (t *Tree) descend(key []byte, level uint8, before bool, path *[]frame, help
 }
 
 func (t *Tree) moveRight(n *node.Node, key []byte, before bool) bool {
-	if n.Hi == nil {
+	if n.Hi() == nil {
 		return false
 	}
 	if before {
-		return key == nil || bytes.Compare(key, n.Hi) > 0
+		return key == nil || bytes.Compare(key, n.Hi()) > 0
 	}
-	return bytes.Compare(key, n.Hi) >= 0
+	return bytes.Compare(key, n.Hi()) >= 0
 }
 
 func (t *Tree) descendOnce(key []byte, level uint8, before bool, path *[]frame, help bool) (node.PageID, *pagecache.Page, error) {
@@ -172,13 +172,13 @@ func (t *Tree) descendOnce(key []byte, level uint8, before bool, path *[]frame, 
 	}
 	for steps := 0; ; steps++ {
 		n := p.Node
-		if n.Frozen && help {
+		if n.Frozen() && help {
 			if err := t.completeMerge(id); err != nil {
 				return 0, nil, err
 			}
 			return 0, nil, errRestart
 		}
-		if n.Frozen {
+		if n.Frozen() {
 			cur, cp, err := t.readAround(id, n)
 			if err != nil {
 				return 0, nil, err
@@ -189,19 +189,19 @@ func (t *Tree) descendOnce(key []byte, level uint8, before bool, path *[]frame, 
 			}
 		}
 		if t.moveRight(n, key, before) {
-			if n.Next == 0 {
+			if n.Next() == 0 {
 				return 0, nil, fmt.Errorf("%w: page %d has a high key and no right sibling", ErrCorrupt, id)
 			}
-			id = n.Next
+			id = n.Next()
 			if p, err = t.load(id); err != nil {
 				return 0, nil, err
 			}
 			continue
 		}
-		if n.Level == level {
+		if n.Level() == level {
 			return id, p, nil
 		}
-		if n.Level < level {
+		if n.Level() < level {
 			return 0, nil, errLevelGone
 		}
 		var i int
@@ -214,7 +214,7 @@ func (t *Tree) descendOnce(key []byte, level uint8, before bool, path *[]frame, 
 		}
 		if n.Marked(i) && help {
 			// Help along a merge whose victim is on our way (I7).
-			if err := t.completeMerge(n.Kids[i]); err != nil {
+			if err := t.completeMerge(n.Kid(i)); err != nil {
 				return 0, nil, err
 			}
 			return 0, nil, errRestart
@@ -222,17 +222,17 @@ func (t *Tree) descendOnce(key []byte, level uint8, before bool, path *[]frame, 
 		if path != nil {
 			*path = append(*path, frame{id, p})
 		}
-		cid := n.Kids[i]
+		cid := n.Kid(i)
 		cp, err := t.load(cid)
 		if err != nil {
 			return 0, nil, err
 		}
 		c := cp.Node
-		if help && c.Next != 0 && cmpHi(c.Hi, n.ChildHi(i)) < 0 && !c.Frozen {
+		if help && c.Next() != 0 && cmpHi(c.Hi(), n.ChildHi(i)) < 0 && !c.Frozen() {
 			// Unfinished split: the parent does not route to c's right
 			// half yet. Post the separator ourselves, then go on: the
 			// B-link right move makes the descent correct either way.
-			if err := t.postSeparator(c.Hi, c.Next, n.Level, id); err != nil && err != errRestart {
+			if err := t.postSeparator(c.Hi(), c.Next(), n.Level(), id); err != nil && err != errRestart {
 				return 0, nil, err
 			}
 		}
@@ -245,22 +245,22 @@ func (t *Tree) descendOnce(key []byte, level uint8, before bool, path *[]frame, 
 // collapse) has not absorbed it yet (it is then current: nobody writes a
 // frozen node), else the node that absorbed it. It returns id to mean n.
 func (t *Tree) readAround(id node.PageID, n *node.Node) (node.PageID, *pagecache.Page, error) {
-	if len(n.Lo) == 0 {
+	if len(n.Lo()) == 0 {
 		// Root collapse: n is current while the root still routes to it.
 		rp, err := t.pc.Load(t.root)
 		if err != nil {
 			return 0, nil, err
 		}
-		if r := rp.Node; !r.IsLeaf() && r.Len() == 1 && r.Kids[0] == id {
+		if r := rp.Node; !r.IsLeaf() && r.Len() == 1 && r.Kid(0) == id {
 			return id, nil, nil
 		}
 		return 0, nil, errRestart
 	}
-	lid, lp, err := t.descend(n.Lo, n.Level, true, nil, false)
+	lid, lp, err := t.descend(n.Lo(), n.Level(), true, nil, false)
 	if err != nil {
 		return 0, nil, err
 	}
-	if l := lp.Node; l.Next == id && cmpHi(l.Hi, n.Lo) == 0 {
+	if l := lp.Node; l.Next() == id && cmpHi(l.Hi(), n.Lo()) == 0 {
 		return id, nil, nil // not absorbed yet: n is current
 	}
 	return lid, lp, nil // absorbed: the left sibling covers n's range
@@ -276,7 +276,7 @@ func (t *Tree) Get(key []byte) ([]byte, bool, error) {
 	}
 	n := p.Node
 	if i, ok := n.Search(key); ok {
-		return n.Vals[i], true, nil
+		return n.Val(i), true, nil
 	}
 	return nil, false, nil
 }
@@ -318,7 +318,7 @@ func (t *Tree) Modify(key []byte, fn func(old []byte, found bool) ([]byte, Actio
 		i, found := n.Search(key)
 		var old []byte
 		if found {
-			old = n.Vals[i]
+			old = n.Val(i)
 		}
 		nv, act := fn(old, found)
 		res := Result{Old: old, Found: found, New: old, Present: found}
@@ -399,7 +399,7 @@ func (t *Tree) PopEdge(last bool, lock func(key []byte) func(ok bool)) (k, v []b
 		}
 		n := p.Node
 		if n.Len() == 0 {
-			if (!last && n.Hi == nil) || (last && len(n.Lo) == 0) {
+			if (!last && n.Hi() == nil) || (last && len(n.Lo()) == 0) {
 				return nil, nil, false, false, nil // the only leaf is empty
 			}
 			return nil, nil, false, true, nil
@@ -408,7 +408,7 @@ func (t *Tree) PopEdge(last bool, lock func(key []byte) func(ok bool)) (k, v []b
 		if last {
 			i = n.Len() - 1
 		}
-		k, v = n.Keys[i], n.Vals[i]
+		k, v = n.Key(i), n.Val(i)
 		var done func(bool)
 		if lock != nil {
 			done = lock(k)

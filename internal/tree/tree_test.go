@@ -124,8 +124,8 @@ func checkOrder(t *testing.T, tr *Tree, model map[string][]byte) {
 		if !ok {
 			break
 		}
-		got = append(got, string(n.Keys[i]))
-		k, incl = n.Keys[i], false
+		got = append(got, string(n.Key(i)))
+		k, incl = n.Key(i), false
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("forward scan %v, want %v", got, want)
@@ -141,8 +141,8 @@ func checkOrder(t *testing.T, tr *Tree, model map[string][]byte) {
 		if !ok {
 			break
 		}
-		rev = append(rev, string(n.Keys[i]))
-		kk = n.Keys[i]
+		rev = append(rev, string(n.Key(i)))
+		kk = n.Key(i)
 	}
 	for i, j := 0, len(rev)-1; i < j; i, j = i+1, j-1 {
 		rev[i], rev[j] = rev[j], rev[i]
