@@ -57,7 +57,7 @@ func groupedBars(title, ylabel string, labels, engs []string, val func(label, en
 }
 
 func (r *Report) throughputChart(c *ConfigResult, path string) error {
-	labels := append([]string{"load"}, workloadNames()...)
+	labels := append([]string{"load"}, r.workloadNames()...)
 	return groupedBars(
 		fmt.Sprintf("YCSB throughput, %d B values, data %s cache (%s)", c.ValueSize, c.Dataset.Name, mibStr(c.Dataset.CacheBytes)),
 		"ops/s", labels, r.Plan.Engines,
@@ -93,6 +93,21 @@ func (r *Report) durableChart(d *DurableResult, path string) error {
 				return 0
 			}
 			return x.Throughput()
+		}, path)
+}
+
+// memoryChart: the memory rows per engine, in MiB.
+func (r *Report) memoryChart(c *ConfigResult, path string) error {
+	return groupedBars(
+		fmt.Sprintf("Memory, %d B values, cache %s (sled's goal: peak RSS <= %s)", c.ValueSize, mibStr(c.Dataset.CacheBytes), mibStr(rssGoal(c.Dataset.CacheBytes))),
+		"MiB", memRows, r.Plan.Engines,
+		func(l, e string) float64 {
+			run := c.Runs[e]
+			if run == nil {
+				return 0
+			}
+			v, _ := memVal(run.Mem, l)
+			return v / mib
 		}, path)
 }
 

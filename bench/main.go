@@ -1,6 +1,7 @@
 // Command bench runs sled and its peers (bbolt, badger, pebble) side by side
 // on YCSB A-F and durable writes, and writes docs/bench/results.md and PNG
-// charts. See README.md.
+// charts; -mode memory measures memory against a small cache budget and
+// writes docs/bench/memory.md. See README.md.
 package main
 
 import (
@@ -29,12 +30,17 @@ type Plan struct {
 	Records     int64
 	ValueSizes  []int
 	Datasets    func(valueSize int, records int64) []Dataset
+	Workloads   []Workload    // run in this order on the loaded database
 	Dur         time.Duration // per YCSB workload per engine
 	DurableDur  time.Duration // per client count per engine
 	Clients     []int
-	Threads     int
+	Threads     int // client goroutines for load and YCSB; 0: GOMAXPROCS
 	Engines     []string
 	DurableVals []int
+	// Memory: the memory scenario. Its report (memory.md, so that it does
+	// not overwrite the quick or full results.md) puts memory beside the
+	// cache budget instead of the YCSB tables.
+	Memory bool
 }
 
 const mib = 1 << 20
@@ -45,6 +51,7 @@ func quickPlan() Plan {
 		Records:     150_000,
 		ValueSizes:  []int{100},
 		Datasets:    func(int, int64) []Dataset { return []Dataset{{"inside", 64 * mib}} },
+		Workloads:   ycsb,
 		Dur:         3 * time.Second,
 		DurableDur:  2 * time.Second,
 		Clients:     []int{1, 8, 64},
@@ -68,6 +75,7 @@ func fullPlan() Plan {
 			}
 			return []Dataset{{"inside", inside}, {"larger", 64 * mib}}
 		},
+		Workloads:   ycsb,
 		Dur:         10 * time.Second,
 		DurableDur:  5 * time.Second,
 		Clients:     []int{1, 8, 64},
@@ -75,14 +83,33 @@ func fullPlan() Plan {
 	}
 }
 
+// memoryPlan: does an engine keep its memory near its cache budget under a
+// data set ~20x larger (300k records of 1 KiB, ~300 MiB logical, against 16
+// MiB) and a write-heavy skewed mix? Load, then YCSB A (50% read, 50%
+// overwrite of a whole value, zipfian) with 2 clients (the reference
+// machine's GOMAXPROCS, fixed so that runs on bigger machines compare).
+// Non-durable writes only: durable runs would measure fsync, not memory.
+func memoryPlan() Plan {
+	return Plan{
+		Mode:       "memory",
+		Records:    300_000,
+		ValueSizes: []int{1024},
+		Datasets:   func(int, int64) []Dataset { return []Dataset{{"memory", 16 * mib}} },
+		Workloads:  []Workload{ycsb[0]},
+		Dur:        20 * time.Second,
+		Threads:    2,
+		Memory:     true,
+	}
+}
+
 func main() {
-	mode := flag.String("mode", "quick", "quick (< 2 min) or full")
+	mode := flag.String("mode", "quick", "quick (< 2 min), full, or memory (peak RSS and Go heap against a 16 MiB cache)")
 	out := flag.String("out", "../docs/bench", "output directory for results.md and charts")
 	engList := flag.String("engines", "sled,bbolt,badger,pebble", "comma-separated engines")
 	records := flag.Int64("records", 0, "override the number of records")
-	dur := flag.Duration("dur", 0, "override the duration of each YCSB workload")
+	dur := flag.Duration("dur", 0, "override the duration of each YCSB workload (memory mode: of the read/overwrite mix)")
 	ddur := flag.Duration("durable-dur", 0, "override the duration of each durable-writes run")
-	threads := flag.Int("threads", runtime.GOMAXPROCS(0), "client goroutines for load and YCSB")
+	threads := flag.Int("threads", runtime.GOMAXPROCS(0), "client goroutines for load and YCSB (memory mode: 2 unless set)")
 	skipDurable := flag.Bool("skip-durable", false, "skip the durable-writes runs")
 	skipYCSB := flag.Bool("skip-ycsb", false, "skip load and YCSB")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of one engine's load+YCSB run (the first data set) to this file")
@@ -96,6 +123,8 @@ func main() {
 		p = quickPlan()
 	case "full":
 		p = fullPlan()
+	case "memory":
+		p = memoryPlan()
 	default:
 		log.Fatalf("unknown -mode %q", *mode)
 	}
@@ -108,7 +137,11 @@ func main() {
 	if *ddur > 0 {
 		p.DurableDur = *ddur
 	}
-	p.Threads = *threads
+	threadsSet := false
+	flag.Visit(func(f *flag.Flag) { threadsSet = threadsSet || f.Name == "threads" })
+	if threadsSet || p.Threads == 0 {
+		p.Threads = *threads
+	}
 	for _, n := range strings.Split(*engList, ",") {
 		if _, err := engineByName(n); err != nil {
 			log.Fatal(err)
@@ -136,19 +169,27 @@ func main() {
 					run := runEngine(spec, p, vs, ds, prof)
 					cfg.Runs[name] = run
 					logRun(name, run)
+					if p.Memory && run.Mem.PeakRSS > 0 {
+						log.Printf("  %s peak RSS / cache %.2fx", name, float64(run.Mem.PeakRSS)/float64(ds.CacheBytes))
+						if name == ours {
+							g := rssGoal(ds.CacheBytes)
+							log.Printf("  %s peak RSS / goal (1.25 x cache + 32 MiB = %s) %.2fx", name, mibStr(g), float64(run.Mem.PeakRSS)/float64(g))
+						}
+					}
 				}
 			}
 		}
 	}
 	if !*skipDurable {
 		for _, vs := range p.DurableVals {
-			dr := &DurableResult{ValueSize: vs, Runs: map[string]map[int]*Result{}}
+			dr := &DurableResult{ValueSize: vs, Runs: map[string]map[int]*Result{}, Mem: map[string]map[int]MemStats{}}
 			rep.Durable = append(rep.Durable, dr)
 			// Client-count major: the engines of one column run next to each
 			// other in time, so that fsync latency drifting on a shared
 			// machine hits them alike.
 			for _, name := range p.Engines {
 				dr.Runs[name] = map[int]*Result{}
+				dr.Mem[name] = map[int]MemStats{}
 			}
 			for _, c := range p.Clients {
 				for _, name := range p.Engines {
@@ -157,10 +198,11 @@ func main() {
 					if *durProfile != "" && name == *profEngine {
 						stop = startProfile(profileName(*durProfile, c))
 					}
-					r := runDurable(spec, p, vs, c)
+					r, m := runDurable(spec, p, vs, c)
 					stop()
 					dr.Runs[name][c] = r
-					log.Printf("durable v=%d %s clients=%d: %.0f ops/s p50=%v p99=%v err=%v", vs, name, c, r.Throughput(), r.Hist.quantile(.5), r.Hist.quantile(.99), r.Err)
+					dr.Mem[name][c] = m
+					log.Printf("durable v=%d %s clients=%d: %.0f ops/s p50=%v p99=%v peak RSS %s peak heap %s err=%v", vs, name, c, r.Throughput(), r.Hist.quantile(.5), r.Hist.quantile(.99), mibf(m.PeakRSS), mibf(m.PeakHeap), r.Err)
 				}
 			}
 			*durProfile = ""
@@ -172,7 +214,7 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Print(md)
-	log.Printf("wrote %s in %v", filepath.Join(*out, "results.md"), rep.Finished.Sub(rep.Started).Round(time.Second))
+	log.Printf("wrote %s in %v", filepath.Join(*out, rep.fileName()), rep.Finished.Sub(rep.Started).Round(time.Second))
 }
 
 // EngineRun is one engine's load + YCSB on one data set.
@@ -181,10 +223,11 @@ type EngineRun struct {
 	Workloads     map[string]*Result
 	SizeAfterLoad int64
 	SizeAtClose   int64
-	LiveLogical   int64  // logical bytes of the live data at close
-	TotalLogical  int64  // logical bytes written over the run
-	TotalDisk     int64  // write_bytes from open to close
-	Stats         string // the engine's own counters before Close, when it has any
+	LiveLogical   int64    // logical bytes of the live data at close
+	TotalLogical  int64    // logical bytes written over the run
+	TotalDisk     int64    // write_bytes from open to close
+	Stats         string   // the engine's own counters before Close, when it has any
+	Mem           MemStats // open .. just before Close: load and every workload
 	Err           error
 }
 
@@ -217,6 +260,10 @@ func settle() {
 func runEngine(spec engineSpec, p Plan, vs int, ds Dataset, profile string) (run *EngineRun) {
 	run = &EngineRun{Workloads: map[string]*Result{}}
 	settle()
+	// Right after settle, so that StartRSS is the harness's own floor and
+	// the previous engine's garbage is not counted against this one.
+	mem := startMem()
+	defer func() { run.Mem = mem.Stop() }() // error paths; after the Stop below, the same stats
 	dir, err := freshDir(spec.name)
 	if err != nil {
 		run.Err = err
@@ -250,8 +297,8 @@ func runEngine(spec engineSpec, p Plan, vs int, ds Dataset, profile string) (run
 	run.SizeAfterLoad, _ = e.Size()
 	run.TotalLogical = run.Load.Logical
 	avgKV := run.Load.Logical / max(run.Load.Ops, 1)
-	for i := range ycsb {
-		w := &ycsb[i]
+	for i := range p.Workloads {
+		w := &p.Workloads[i]
 		r := runWorkload(e, w, st, p.Threads, p.Dur, 0, uint64(100+i))
 		run.Workloads[w.Name] = r
 		run.TotalLogical += r.Logical
@@ -263,6 +310,9 @@ func runEngine(spec engineSpec, p Plan, vs int, ds Dataset, profile string) (run
 	if s, ok := e.(interface{ Stats() string }); ok {
 		run.Stats = s.Stats()
 	}
+	// Before Close: what an engine allocates to shut down (a last flush) is
+	// not its working memory.
+	run.Mem = mem.Stop()
 	closed = true
 	if run.Err = e.Close(); run.Err != nil {
 		return run
@@ -273,22 +323,26 @@ func runEngine(spec engineSpec, p Plan, vs int, ds Dataset, profile string) (run
 	return run
 }
 
-func runDurable(spec engineSpec, p Plan, vs, clients int) *Result {
+// runDurable measures memory as runEngine does: from before open to before
+// Close.
+func runDurable(spec engineSpec, p Plan, vs, clients int) (*Result, MemStats) {
 	settle()
+	mem := startMem()
 	dir, err := freshDir(spec.name + "-durable")
 	if err != nil {
-		return &Result{Err: err}
+		return &Result{Err: err}, mem.Stop()
 	}
 	defer os.RemoveAll(dir)
 	e, err := spec.open(Options{Dir: dir, CacheBytes: 64 * mib, Durable: true, Clients: clients})
 	if err != nil {
-		return &Result{Err: err}
+		return &Result{Err: err}, mem.Stop()
 	}
 	r := durableWrites(e, p.Records, vs, clients, p.DurableDur, uint64(clients))
+	m := mem.Stop()
 	if err := e.Close(); err != nil && r.Err == nil {
 		r.Err = err
 	}
-	return r
+	return r, m
 }
 
 func logRun(name string, r *EngineRun) {
@@ -299,6 +353,14 @@ func logRun(name string, r *EngineRun) {
 		if x := r.Workloads[w.Name]; x != nil {
 			log.Printf("  %s %s: %.0f ops/s p50=%v p99=%v notfound=%d", name, w.Name, x.Throughput(), x.Hist.quantile(.5), x.Hist.quantile(.99), x.NotFound)
 		}
+	}
+	if r.Mem.PeakRSS > 0 {
+		how := "VmHWM"
+		if !r.Mem.HWM {
+			how = "sampled only"
+		}
+		log.Printf("  %s memory: peak RSS %s (start %s, %s), peak Go heap %s (start %s)", name,
+			mibf(r.Mem.PeakRSS), mibf(r.Mem.StartRSS), how, mibf(r.Mem.PeakHeap), mibf(r.Mem.StartHeap))
 	}
 	if r.Stats != "" {
 		log.Printf("  %s stats: %s", name, r.Stats)
