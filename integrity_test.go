@@ -208,7 +208,10 @@ func TestOpenReportsMissingOrShortSegment(t *testing.T) {
 				}
 				db, err := cfg.Open()
 				if err != nil {
-					if !errors.Is(err, sled.ErrCorruption) || (damage == "missing" && !strings.Contains(err.Error(), "missing")) {
+					// A missing segment is named; a missing last segment
+					// also shows as a log that ends before what the
+					// snapshot saw durable.
+					if !errors.Is(err, sled.ErrCorruption) || (damage == "missing" && !strings.Contains(err.Error(), "missing") && !strings.Contains(err.Error(), "snapshot has seen durable")) {
 						t.Fatalf("Open with %s %s: %v, want ErrCorruption naming the damage", seg, damage, err)
 					}
 					needed++

@@ -141,7 +141,7 @@ func (db *DB) recover() error {
 		return err
 	}
 	db.pc = pagecache.Open(pagecache.Options{
-		CacheCapacityBytes: db.cfg.CacheCapacityBytes,
+		CacheCapacityBytes: pagecache.NodeBudget(db.cfg.CacheCapacityBytes),
 		Compression:        db.cfg.Compression,
 		CompressionLevel:   db.cfg.CompressionLevel,
 	})

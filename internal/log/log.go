@@ -32,7 +32,11 @@ type Log struct {
 		sync.Mutex
 		cond *sync.Cond // broadcast on install, on free and on error
 		busy []bool     // slot i holds a buffer not yet written; protected by mu
-		data [][]byte   // slot memory; immutable after Open
+		data [][]byte   // slot memory, slices of mem; immutable after Open
+		// mem holds every slot, outside the Go heap when mapped
+		// (allocBuffer); immutable after Open, freed by Close.
+		mem    []byte
+		mapped bool
 	}
 	// slots[i] is the buffer most recently installed in slot i; the I/O
 	// goroutine finds the next buffer to write through it.
@@ -143,8 +147,9 @@ func Open(opts Options, replayFrom LSN, replay func(lsn LSN, kind Kind, body []b
 	l.files.m = make(map[uint64]vfs.File)
 	l.ring.busy = make([]bool, l.nbuf)
 	l.ring.data = make([][]byte, l.nbuf)
+	l.ring.mem, l.ring.mapped = allocBuffer(l.nbuf * l.bufSize)
 	for i := range l.ring.data {
-		l.ring.data[i] = make([]byte, l.bufSize)
+		l.ring.data[i] = l.ring.mem[i*l.bufSize : (i+1)*l.bufSize : (i+1)*l.bufSize]
 	}
 	l.slots = make([]atomic.Pointer[buffer], l.nbuf)
 
@@ -158,6 +163,7 @@ func Open(opts Options, replayFrom LSN, replay func(lsn LSN, kind Kind, body []b
 	end, err := l.recover(replayFrom, replay)
 	if err != nil {
 		l.closeFiles()
+		freeBuffer(l.ring.mem, l.ring.mapped) // no goroutine started yet
 		return nil, err
 	}
 	l.written.Store(uint64(end))
@@ -329,7 +335,14 @@ func (l *Log) Close() error {
 		<-l.ioDone
 		l.closeFiles()
 		l.wakeAll() // a stray waiter sees closed
-
+		if l.closeErr == nil {
+			// The flush waited for every reservation to complete and
+			// wrote every buffer, and reservers now fail (closed, the
+			// current buffer sealed): nothing touches the ring again.
+			// After a failed flush a reservation may still be open, so
+			// the ring is left to the system then.
+			freeBuffer(l.ring.mem, l.ring.mapped)
+		}
 	})
 	return l.closeErr
 }

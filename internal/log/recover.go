@@ -40,7 +40,11 @@ func (l *Log) recover(from LSN, replay func(LSN, Kind, []byte) error) (LSN, erro
 			}
 		}
 	}
-	buf := make([]byte, l.segSize)
+	// One segment's worth of scratch, outside the heap: recovery's
+	// largest allocation is returned to the system, not left for the
+	// collector, when Open is done with it.
+	buf, mapped := allocBuffer(int(l.segSize))
+	defer freeBuffer(buf, mapped)
 	end, err := l.scan(from, &st, buf)
 	if err != nil {
 		return 0, err

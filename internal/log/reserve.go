@@ -392,6 +392,13 @@ func maxStore(a *atomic.Uint64, v uint64) {
 }
 
 // waitWritten waits until Written() >= target.
+// WaitWritten waits until every record below target that was reserved is
+// written to its file (not necessarily synced), asking the I/O goroutine
+// to write the buffers that hold them now rather than when they fill. A
+// caller holding an incomplete reservation below target must not call it
+// (that buffer is written only once the reservation completes).
+func (l *Log) WaitWritten(target LSN) error { return l.waitWritten(target) }
+
 func (l *Log) waitWritten(target LSN) error {
 	if LSN(l.written.Load()) >= target {
 		return nil

@@ -46,7 +46,7 @@ func (c *Cache) evictor() {
 		case <-c.evict:
 		}
 		for c.memBytes.Load() > c.capacity-c.capacity/10 {
-			if c.evictSome(evictBatch) == 0 && c.sweptAll() {
+			if evicted, _ := c.evictSome(evictBatch); evicted == 0 && c.sweptAll() {
 				break
 			}
 			select {
@@ -65,13 +65,13 @@ func (c *Cache) sweptAll() bool {
 }
 
 // evictSome advances the CLOCK hand of one shard over up to n pages and
-// returns how many it evicted.
-func (c *Cache) evictSome(n int) int {
+// returns how many it evicted, and how many it would have evicted but for a
+// fragment not yet written to the log file (P6).
+func (c *Cache) evictSome(n int) (evicted, unwritten int) {
 	if c.log == nil {
-		return 0
+		return 0, 0
 	}
 	written := c.log.Written()
-	evicted := 0
 	shard := rand.Uint64N(evictShards)
 	hand := &c.hands[shard].n
 	for i := 0; i < n; i++ {
@@ -98,6 +98,7 @@ func (c *Cache) evictSome(n int) int {
 			continue
 		}
 		if p.lastLoc() >= written {
+			unwritten++
 			continue // a fragment is still only in a log buffer
 		}
 		// P6: drop the node only over the exact state we judged.
@@ -106,5 +107,5 @@ func (c *Cache) evictSome(n int) int {
 			evicted++
 		}
 	}
-	return evicted
+	return evicted, unwritten
 }

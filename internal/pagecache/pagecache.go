@@ -781,14 +781,33 @@ func (c *Cache) addMem(d int64) {
 // resident memory is over the capacity, the caller evicts (C3). Writers and
 // readers pay for what they add, synchronously, so the cache stays at its
 // budget however fast pages come in; the background evictor keeps it a
-// little under, so that most operations pay nothing.
+// little under, so that most operations pay nothing. Pages whose last
+// fragment is still only in a log buffer cannot be evicted (P6): when they
+// keep the cache over its capacity, the caller waits for the log to write
+// what it holds now, and evicts again.
 func (c *Cache) payForMemory() {
 	if c.evict == nil || c.memBytes.Load() <= c.capacity {
 		return
 	}
+	waited := false
 	for range payRounds {
-		if c.evictSome(payBatch) == 0 || c.memBytes.Load() <= c.capacity {
+		evicted, unwritten := c.evictSome(payBatch)
+		if c.memBytes.Load() <= c.capacity {
 			return
+		}
+		if evicted == 0 && unwritten == 0 {
+			if waited {
+				return
+			}
+			continue
+		}
+		if unwritten > 0 && !waited {
+			// The caller holds no reservation (it is done): waiting
+			// cannot deadlock on its own record.
+			if c.log.WaitWritten(c.log.Tail()) != nil {
+				return // the log failed or closed: the next write reports it
+			}
+			waited = true
 		}
 	}
 }
