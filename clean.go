@@ -16,27 +16,38 @@ var errClosing = errors.New("sled: closing")
 // The log only grows; pages are rewritten at its tail, so old segments fill
 // with dead fragments. A cleaning round:
 //
-//  1. measures the live bytes of every segment (the fragments that pages
-//     still name, pagecache.LiveBySegment);
-//  2. picks victims among the segments wholly written, by cost-benefit
-//     (1-u)*age/(1+u) (LFS), u the live fraction: cheap, old segments first.
-//     Mode sets how dead a segment must be: LowSpace cleans segments up to
-//     lowSpaceMaxLive live, HighThroughput only up to highThroughputMaxLive;
-//  3. rewrites every page with a fragment in a victim as one full image at
+//  1. measures, for every segment, the bytes pages still name in it and
+//     what relocating those pages would write (pagecache.UseBySegment: a
+//     relocation writes a page whole, so a segment holding small fragments
+//     of large pages is expensive however dead it is);
+//  2. runs only while the log's space amplification (segment bytes over
+//     live bytes) is above the Mode's target: LowSpace lowSpaceTarget,
+//     HighThroughput highThroughputTarget. Cleaning below the target would
+//     trade write amplification for space nobody asked for;
+//  3. picks victims among the segments wholly written, by cost-benefit
+//     (1-u)*age/(1+u) (LFS), u the relocation cost over the segment size:
+//     cheap, old segments first, none whose relocation would write more
+//     than maxRelocate of what it frees, and only as many as bring the
+//     projected amplification under the target;
+//  4. rewrites every page with a fragment in a victim as one full image at
 //     the tail (pagecache.Relocate), as a writer (never inside a batch), one
 //     page at a time so that foreground writers interleave;
-//  4. writes a snapshot, which flushes the log first: after it, recovery
+//  5. writes a snapshot, which flushes the log first: after it, recovery
 //     neither replays nor pages in anything from the victims;
-//  5. waits until every operation that could have read a victim has ended
+//  6. waits until every operation that could have read a victim has ended
 //     (pagecache.WaitReaders, epochs), then removes the victims.
 //
 // A crash at any point leaves either the old snapshot (which still names the
 // victims, present until step 5) or the new one (which names none of them).
 
 const (
-	lowSpaceMaxLive       = 0.80
-	highThroughputMaxLive = 0.35
-	maxVictimsPerRound    = 16
+	lowSpaceTarget       = 1.25
+	highThroughputTarget = 2.0
+	// maxRelocate: a victim's relocation may write at most this much
+	// of the segment it frees (more would not gain space; as much still
+	// does, since the pages it rewrites whole free their other fragments).
+	maxRelocate        = 1.0
+	maxVictimsPerRound = 16
 )
 
 // cleanRound runs one cleaning round.
@@ -49,13 +60,22 @@ func (db *DB) cleanRound() error {
 	}
 	segSize := db.log.SegmentSize()
 	written := db.log.Written()
-	live := db.pc.LiveBySegment(segSize)
-	maxLive := lowSpaceMaxLive
+	use := db.pc.UseBySegment(segSize)
+	target := lowSpaceTarget
 	if db.cfg.Mode == HighThroughput {
-		maxLive = highThroughputMaxLive
+		target = highThroughputTarget
+	}
+	var live int64
+	for _, u := range use {
+		live += u.Live
+	}
+	disk := int64(len(segs)) * int64(segSize)
+	if live == 0 || float64(disk) <= target*float64(live) {
+		return nil // within the target: nothing to gain
 	}
 	type cand struct {
 		seg   uint64
+		cost  int64
 		score float64
 	}
 	var cands []cand
@@ -64,20 +84,25 @@ func (db *DB) cleanRound() error {
 		if log.LSN(seg+1)*segSize > written {
 			continue // still being written
 		}
-		u := float64(live[seg]) / float64(segSize)
-		if u > maxLive {
+		u := float64(use[seg].Relocate) / float64(segSize)
+		if u > maxRelocate {
 			continue
 		}
 		age := float64(newest - seg)
-		cands = append(cands, cand{seg, (1 - u) * age / (1 + u)})
+		cands = append(cands, cand{seg, use[seg].Relocate, (1 - u) * age / (1 + u)})
 	}
 	if len(cands) == 0 {
 		return nil
 	}
 	sort.Slice(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
-	if len(cands) > maxVictimsPerRound {
-		cands = cands[:maxVictimsPerRound]
+	// As many victims as bring the projected amplification under the
+	// target: each frees its segment and writes its relocation cost.
+	n := 0
+	for n < len(cands) && n < maxVictimsPerRound && float64(disk) > target*float64(live) {
+		disk -= int64(segSize) - cands[n].cost
+		n++
 	}
+	cands = cands[:n]
 	victims := map[uint64]bool{}
 	for _, c := range cands {
 		victims[c.seg] = true

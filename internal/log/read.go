@@ -14,7 +14,12 @@ import (
 // completed by someone. Data failing its checks gives an error wrapping
 // ErrCorrupt; lsn not at a caller's record, ErrInvalidLSN (or ErrCorrupt
 // when lsn is not a record boundary at all).
-func (l *Log) Read(lsn LSN) (Kind, []byte, error) {
+func (l *Log) Read(lsn LSN) (Kind, []byte, error) { return l.ReadHint(lsn, 0) }
+
+// ReadHint is Read with a guess of the record's body size: a guess at or
+// above it reads the record in one pread (header and body together); a
+// lower guess (or 0) costs a second pread for the rest.
+func (l *Log) ReadHint(lsn LSN, bodyHint int) (Kind, []byte, error) {
 	if l.closed.Load() {
 		return 0, nil, ErrClosed
 	}
@@ -30,18 +35,29 @@ func (l *Log) Read(lsn LSN) (Kind, []byte, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	var hdr [headerSize]byte
-	if n, err := f.ReadAt(hdr[:], off); n != headerSize {
+	// One read of the header and the hinted body, within the segment.
+	first := headerSize + int64(max(bodyHint, 0))
+	first = min(first, int64(l.segSize)-off)
+	buf := make([]byte, first)
+	n, err := f.ReadAt(buf, off)
+	if n < headerSize {
 		return 0, nil, fmt.Errorf("log: read LSN %d: %w", lsn, orCorrupt(err))
 	}
-	length := int64(binary.LittleEndian.Uint32(hdr[4:8]))
+	length := int64(binary.LittleEndian.Uint32(buf[4:8]))
 	if off+headerSize+length > int64(l.segSize) {
 		return 0, nil, fmt.Errorf("%w: bad length %d at LSN %d", ErrCorrupt, length, lsn)
 	}
-	buf := make([]byte, headerSize+length)
-	copy(buf, hdr[:])
-	if n, err := f.ReadAt(buf[headerSize:], off+headerSize); int64(n) != length {
-		return 0, nil, fmt.Errorf("log: read LSN %d: %w", lsn, orCorrupt(err))
+	if total := headerSize + length; total <= int64(n) {
+		buf = buf[:total:total]
+	} else {
+		// The hint was short (or the read stopped at the file's end):
+		// read the rest.
+		whole := make([]byte, total)
+		copy(whole, buf[:n])
+		if m, err := f.ReadAt(whole[n:], off+int64(n)); int64(m) != total-int64(n) {
+			return 0, nil, fmt.Errorf("log: read LSN %d: %w", lsn, orCorrupt(err))
+		}
+		buf = whole
 	}
 	kind, body, _, err := DecodeRecord(buf, lsn)
 	if err != nil {

@@ -1,6 +1,7 @@
 package pagecache
 
 import (
+	"slices"
 	"time"
 
 	"github.com/sledgo/sled/internal/log"
@@ -25,6 +26,42 @@ func (c *Cache) LiveBySegment(segSize log.LSN) map[uint64]int64 {
 		}
 	})
 	return live
+}
+
+// SegmentUse is what a segment holds that pages still need, and what
+// cleaning it would cost.
+type SegmentUse struct {
+	// Live is the bytes of the fragments in the segment that pages name.
+	Live int64
+	// Relocate estimates the bytes that relocating every page named in
+	// the segment writes: each such page's image and fragments (a
+	// relocation writes the page whole, whatever it has in the segment).
+	Relocate int64
+}
+
+// UseBySegment returns, for each segment that allocated pages name, its
+// SegmentUse.
+func (c *Cache) UseBySegment(segSize log.LSN) map[uint64]SegmentUse {
+	use := map[uint64]SegmentUse{}
+	c.each(func(_ node.PageID, _ *slot, p *Page) {
+		if p == nil || p.freed {
+			return
+		}
+		whole := int64(0)
+		for _, l := range p.Locs {
+			whole += int64(l.Size)
+		}
+		for i, l := range p.Locs {
+			seg := uint64(l.LSN / segSize)
+			u := use[seg]
+			u.Live += int64(l.Size)
+			if !slices.ContainsFunc(p.Locs[:i], func(o Loc) bool { return uint64(o.LSN/segSize) == seg }) {
+				u.Relocate += whole // once per page and segment
+			}
+			use[seg] = u
+		}
+	})
+	return use
 }
 
 // Named returns the segments among segs that a page state still names: its
@@ -79,12 +116,14 @@ func (c *Cache) Relocate(id node.PageID, segSize log.LSN, segs map[uint64]bool) 
 	defer g.Unpin()
 	s := c.slot(id, false)
 	for {
-		if cur := s.p.Load(); cur == nil || cur.freed {
+		cur := s.p.Load()
+		if cur == nil || cur.freed {
 			// Free, or a free staged by an undecided transition: nothing
 			// to relocate; if that transition rolls back, the segment
 			// stays named and waits for the next round (C2).
 			return nil
 		}
+		cold := cur.Node == nil
 		p, err := c.Load(id)
 		if err != nil {
 			if isFreed(err) {
@@ -102,6 +141,12 @@ func (c *Cache) Relocate(id node.PageID, segSize log.LSN, segs map[uint64]bool) 
 		}
 		if ok {
 			c.relocated.Add(1)
+			if cold {
+				// Scan resistance: a page the cleaner read in is the
+				// first the CLOCK hand takes, not a reason to evict
+				// pages that readers use.
+				s.ref.Store(0)
+			}
 			return nil
 		}
 	}

@@ -1,8 +1,10 @@
 package pagecache
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -295,7 +297,9 @@ func (c *Cache) materialize(id node.PageID, locs []Loc) (*node.Node, error) {
 	secs := make([]codec.Section, len(locs))
 	errs := make([]error, len(locs))
 	read := func(i int) {
-		kind, body, err := c.log.Read(locs[i].LSN)
+		// One pread per fragment: a fragment's share is about its whole
+		// record unless the record held other pages' sections too.
+		kind, body, err := c.log.ReadHint(locs[i].LSN, max(int(locs[i].Size), readHintBytes))
 		if errors.Is(err, log.ErrInvalidLSN) {
 			err = fmt.Errorf("%w: %w", codec.ErrCorrupt, err) // the table names a record the log lacks
 		}
@@ -339,9 +343,44 @@ func (c *Cache) materialize(id node.PageID, locs []Loc) (*node.Node, error) {
 		if s.Kind != codec.SecDelta || !n.IsLeaf() {
 			return nil, fmt.Errorf("%w: page %d has a bad fragment (kind %d)", codec.ErrCorrupt, id, s.Kind)
 		}
-		n = s.Delta.Apply(n)
 	}
-	return n, nil
+	switch len(secs) {
+	case 1:
+		return n, nil
+	case 2:
+		return secs[1].Delta.Apply(n), nil
+	}
+	// Several fragments: one merge of their writes (the last write of a
+	// key wins) into the image, one node built, not one per fragment.
+	return n.WithOps(mergeDeltas(secs[1:])), nil
+}
+
+// readHintBytes is the least a page-in reads in its first pread: small
+// records come whole with their header.
+const readHintBytes = 4 << 10
+
+// mergeDeltas returns the writes of the delta sections, in order, as one
+// list of DeltaSet and DeltaDel ops with strictly increasing keys, keeping
+// the last write of each key: applying it with WithOps equals applying the
+// deltas one by one.
+func mergeDeltas(secs []codec.Section) []node.Delta {
+	var ops []node.Delta
+	for _, s := range secs {
+		if s.Delta.Kind == node.DeltaBatch {
+			ops = append(ops, s.Delta.Ops...)
+		} else {
+			ops = append(ops, s.Delta)
+		}
+	}
+	slices.SortStableFunc(ops, func(a, b node.Delta) int { return bytes.Compare(a.Key, b.Key) })
+	out := ops[:0]
+	for i := range ops {
+		if i+1 < len(ops) && bytes.Equal(ops[i].Key, ops[i+1].Key) {
+			continue // a later write of the same key follows
+		}
+		out = append(out, ops[i])
+	}
+	return out
 }
 
 // Allocate reserves a fresh page id and returns it. With n != nil the page
