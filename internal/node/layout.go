@@ -12,8 +12,14 @@ package node
 //	8   next     u64  right sibling
 //	16  loLen    u32
 //	20  hiLen    u32  0 unless flagHi
-//	24  lo, hi
-//	tab count+1 u32 offsets: entry i is b[off(i):off(i+1)]; off(count) == len(b)
+//	24  pfxLen   u32  the bytes every key shares: lcp(first key, last key)
+//	28  lo, hi
+//	tab count+1 slots of 8 bytes: offset u32 (little endian), head u32 (big
+//	    endian): entry i is b[off(i):off(i+1)], off(count) == len(b); the
+//	    head of entry i is the 4 key bytes after the shared prefix, zero
+//	    padded (0 in the last slot). A search compares heads in the table
+//	    and reads an entry only when heads are equal: one cache line per
+//	    probe instead of two, and prefix-sharing keys still differ in it.
 //	    entries, in key order, each
 //	      leaf:  keyLen u32, key, value (the rest of the entry)
 //	      index: keyLen u32, key, kid u64, mark u8 (0 or 1)
@@ -26,6 +32,9 @@ package node
 //	    for an index entry exactly kid and mark after the key).
 //	N2. Keys are strictly increasing and lie in [Lo, Hi); Hi, when present,
 //	    is not empty; an index node has at least one entry and nonzero kids.
+//	N2a. pfxLen is the longest common prefix of the first and last keys (0
+//	    without entries), and every head is derived from its key as above:
+//	    a node's bytes are a function of its content.
 //	N3. flagMark is set exactly when some index entry's mark is 1; a leaf has
 //	    no flagMark; marks are 0 or 1.
 //	N4. The buffer is never written after the node is built: nodes share
@@ -49,7 +58,11 @@ const (
 	hdrNext     = 8
 	hdrLoLen    = 16
 	hdrHiLen    = 20
-	headerBytes = 24
+	hdrPfx      = 24
+	headerBytes = 28
+
+	// slotBytes is one entry of the table: offset and head.
+	slotBytes = 8
 
 	flagFrozen = 1 << 0
 	flagHi     = 1 << 1
@@ -70,11 +83,35 @@ const (
 func le32(b []byte) uint32 { return binary.LittleEndian.Uint32(b) }
 func le64(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }
 
-func leafEntryBytes(keyLen, valLen int) int { return 4 + 4 + keyLen + valLen }
-func indexEntryBytes(keyLen int) int        { return 4 + 4 + keyLen + indexTailBytes }
+func be32(b []byte) uint32 { return binary.BigEndian.Uint32(b) }
 
-// dataBytes is the bytes of n's entries and their offset slots.
-func (n *Node) dataBytes() int { return len(n.b) - n.tab - 4 }
+// head is the table's summary of a key suffix: its first 4 bytes, zero
+// padded, as a big-endian number, so that heads order as keys do (ties
+// need the keys).
+func head(suffix []byte) uint32 {
+	if len(suffix) >= 4 {
+		return be32(suffix)
+	}
+	var b [4]byte
+	copy(b[:], suffix)
+	return be32(b[:])
+}
+
+func lcp(a, b []byte) int {
+	n := min(len(a), len(b))
+	for i := range n {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
+}
+
+func leafEntryBytes(keyLen, valLen int) int { return slotBytes + 4 + keyLen + valLen }
+func indexEntryBytes(keyLen int) int        { return slotBytes + 4 + keyLen + indexTailBytes }
+
+// dataBytes is the bytes of n's entries and their table slots.
+func (n *Node) dataBytes() int { return len(n.b) - n.tab - slotBytes }
 
 // builder writes a node buffer of a size known in advance.
 type builder struct {
@@ -90,7 +127,7 @@ func newBuilder(level, flags uint8, next PageID, lo, hi []byte, count, data int)
 	if hi != nil {
 		flags |= flagHi
 	}
-	size := headerBytes + len(lo) + len(hi) + 4 + data
+	size := headerBytes + len(lo) + len(hi) + slotBytes + data
 	b := make([]byte, size)
 	b[hdrVersion] = layoutVersion
 	b[hdrLevel] = level
@@ -102,12 +139,12 @@ func newBuilder(level, flags uint8, next PageID, lo, hi []byte, count, data int)
 	loEnd := headerBytes + copy(b[headerBytes:], lo)
 	hiEnd := loEnd + copy(b[loEnd:], hi)
 	w := &builder{n: Node{b: b, tab: hiEnd, count: count, loEnd: loEnd, hiEnd: hiEnd, next: next, level: level, flags: flags}}
-	w.data = hiEnd + 4*(count+1)
+	w.data = hiEnd + slotBytes*(count+1)
 	return w
 }
 
 func (w *builder) slot() {
-	binary.LittleEndian.PutUint32(w.n.b[w.n.tab+4*w.i:], uint32(w.data))
+	binary.LittleEndian.PutUint32(w.n.b[w.n.tab+slotBytes*w.i:], uint32(w.data))
 	w.i++
 }
 
@@ -141,10 +178,10 @@ func (w *builder) copyEntries(src *Node, i, j int) {
 	}
 	from, to := src.off(i), src.off(j)
 	shift := w.data - from
-	tab := w.n.b[w.n.tab+4*w.i:]
-	stab := src.b[src.tab+4*i:]
+	tab := w.n.b[w.n.tab+slotBytes*w.i:]
+	stab := src.b[src.tab+slotBytes*i:]
 	for k := 0; k < j-i; k++ {
-		binary.LittleEndian.PutUint32(tab[4*k:], uint32(int(le32(stab[4*k:]))+shift))
+		binary.LittleEndian.PutUint32(tab[slotBytes*k:], uint32(int(le32(stab[slotBytes*k:]))+shift))
 	}
 	w.i += j - i
 	w.data += copy(w.n.b[w.data:], src.b[from:to])
@@ -156,7 +193,8 @@ func (w *builder) finish() *Node {
 	if w.i != n.count || w.data != len(n.b) {
 		panic(fmt.Sprintf("node: builder wrote %d entries in %d bytes, planned %d in %d", w.i, w.data, n.count, len(n.b)))
 	}
-	binary.LittleEndian.PutUint32(n.b[n.tab+4*n.count:], uint32(w.data))
+	binary.LittleEndian.PutUint32(n.b[n.tab+slotBytes*n.count:], uint32(w.data))
+	n.setHeads()
 	if n.flags&flagMark != 0 {
 		marked := false
 		for i := 0; i < n.count && !marked; i++ {
@@ -171,6 +209,18 @@ func (w *builder) finish() *Node {
 	return &c
 }
 
+// setHeads writes pfxLen and every head (N2a), once the entries are in.
+func (n *Node) setHeads() {
+	n.pfx = 0
+	if n.count > 0 {
+		n.pfx = lcp(n.Key(0), n.Key(n.count-1))
+	}
+	binary.LittleEndian.PutUint32(n.b[hdrPfx:], uint32(n.pfx))
+	for i := range n.count {
+		binary.BigEndian.PutUint32(n.b[n.tab+slotBytes*i+4:], head(n.Key(i)[n.pfx:]))
+	}
+}
+
 // Builder builds a node from its entries in key order, for decoders.
 type Builder struct{ w *builder }
 
@@ -178,7 +228,7 @@ type Builder struct{ w *builder }
 // keyBytes and (leaves) whose values take valBytes in all. Nothing passed
 // in is retained.
 func NewBuilder(level uint8, frozen bool, next PageID, lo, hi []byte, count, keyBytes, valBytes int) *Builder {
-	data := 8*count + keyBytes + valBytes
+	data := (slotBytes+4)*count + keyBytes + valBytes
 	if level > 0 {
 		data += indexTailBytes * count
 	}
@@ -246,7 +296,7 @@ func corruptf(format string, args ...any) error {
 // aliases b, which must not be modified afterwards. It never panics on bad
 // input.
 func FromBytes(b []byte) (*Node, error) {
-	if len(b) < headerBytes+4 {
+	if len(b) < headerBytes+slotBytes {
 		return nil, corruptf("%d bytes is shorter than a node header", len(b))
 	}
 	if uint64(len(b)) > maxNodeBytes {
@@ -271,7 +321,7 @@ func FromBytes(b []byte) (*Node, error) {
 		return nil, corruptf("empty hi")
 	}
 	tab := headerBytes + loLen + hiLen
-	if tab+4*(count+1) > uint64(len(b)) {
+	if tab+slotBytes*(count+1) > uint64(len(b)) {
 		return nil, corruptf("%d entries, lo %d and hi %d bytes do not fit in %d bytes", count, loLen, hiLen, len(b))
 	}
 	if level > 0 && count == 0 {
@@ -279,7 +329,7 @@ func FromBytes(b []byte) (*Node, error) {
 	}
 	n := &Node{b: b, tab: int(tab), count: int(count), loEnd: headerBytes + int(loLen), hiEnd: int(tab),
 		next: PageID(le64(b[hdrNext:])), level: level, flags: flags}
-	prev := n.tab + 4*(n.count+1)
+	prev := n.tab + slotBytes*(n.count+1)
 	if n.off(0) != prev || n.off(n.count) != len(b) {
 		return nil, corruptf("offset table does not span the entries")
 	}
@@ -317,7 +367,32 @@ func FromBytes(b []byte) (*Node, error) {
 	if err := n.checkOrder(); err != nil {
 		return nil, err
 	}
+	if err := n.checkHeads(); err != nil {
+		return nil, err
+	}
 	return n, nil
+}
+
+// checkHeads checks N2a, once the entries are known to be well formed.
+func (n *Node) checkHeads() error {
+	pfx := uint64(le32(n.b[hdrPfx:]))
+	want := 0
+	if n.count > 0 {
+		want = lcp(n.Key(0), n.Key(n.count-1))
+	}
+	if pfx != uint64(want) {
+		return corruptf("prefix length %d, the keys share %d", pfx, want)
+	}
+	n.pfx = want
+	for i := range n.count {
+		if h := be32(n.b[n.tab+slotBytes*i+4:]); h != head(n.Key(i)[want:]) {
+			return corruptf("head %d is %#x, its key says %#x", i, h, head(n.Key(i)[want:]))
+		}
+	}
+	if be32(n.b[n.tab+slotBytes*n.count+4:]) != 0 {
+		return corruptf("the last table slot has a head")
+	}
+	return nil
 }
 
 // checkOrder checks N2's key order.

@@ -5,8 +5,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"sort"
 	"strings"
 	"testing"
+
+	"github.com/sledgo/sled/internal/testutil"
 )
 
 func put32(p []byte, at int, v uint32) { binary.LittleEndian.PutUint32(p[at:], v) }
@@ -70,7 +74,7 @@ func TestFromBytesRejectsCorruptions(t *testing.T) {
 		f    func(p []byte) []byte
 		want string
 	}
-	off := func(n *Node, i int) int { return n.tab + 4*i } // offset slot of entry i
+	off := func(n *Node, i int) int { return n.tab + slotBytes*i } // offset slot of entry i
 	cases := []tc{
 		{"version 0", leaf, func(p []byte) []byte { p[hdrVersion] = 0; return p }, "layout version"},
 		{"version 2", idx, func(p []byte) []byte { p[hdrVersion] = 2; return p }, "layout version"},
@@ -108,6 +112,10 @@ func TestFromBytesRejectsCorruptions(t *testing.T) {
 		{"index key length over", idx, func(p []byte) []byte { put32(p, idx.off(1), 2); return p }, "entry 1: key of"},
 		{"index key length under", idx, func(p []byte) []byte { put32(p, idx.off(1), 0); return p }, "entry 1: key of"},
 		{"index key length max", idx, func(p []byte) []byte { put32(p, idx.off(2), 0xffffffff); return p }, "entry 2: key of"},
+		{"head changed", leaf, func(p []byte) []byte { p[off(leaf, 1)+4]++; return p }, "head 1"},
+		{"head in the last slot", leaf, func(p []byte) []byte { p[off(leaf, 3)+4] = 1; return p }, "last table slot"},
+		{"prefix length too long", leaf, func(p []byte) []byte { put32(p, hdrPfx, le32(p[hdrPfx:])+1); return p }, "prefix length"},
+		{"prefix length max", idx, func(p []byte) []byte { put32(p, hdrPfx, 0xffffffff); return p }, "prefix length"},
 		{"keys out of order", leaf, func(p []byte) []byte { p[leaf.off(1)+4] = 'a'; return p }, "out of order"},
 		{"duplicate keys", idx, func(p []byte) []byte { p[idx.off(2)+4] = 'c'; return p }, "out of order"},
 		{"key below lo", leaf, func(p []byte) []byte { p[leaf.off(0)+4] = 'a'; return p }, "below lo"},
@@ -402,6 +410,56 @@ func TestMarksNormalized(t *testing.T) {
 			m := l.Absorb(r)
 			if !sameNode(m, n) {
 				t.Fatalf("marks %v: Absorb(Split(%d)) = %s", mark, at, describe(m))
+			}
+		}
+	}
+}
+
+// Search through heads and a shared prefix agrees with a linear scan, for
+// keys sharing long prefixes, keys ending inside the prefix or inside a
+// head, and probes outside the prefix on both sides.
+func TestSearchHeadsMatchLinearScan(t *testing.T) {
+	rng := rand.New(rand.NewPCG(testutil.Seed(t), 21))
+	alphabet := []byte{0x00, 0x01, 'u', 'v', 0xff}
+	gen := func(prefix []byte) []byte {
+		k := append([]byte{}, prefix[:rng.IntN(len(prefix)+1)]...)
+		for range rng.IntN(7) {
+			k = append(k, alphabet[rng.IntN(len(alphabet))])
+		}
+		return k
+	}
+	for iter := range 3000 {
+		prefix := []byte("user")[:rng.IntN(5)]
+		set := map[string]bool{}
+		for range rng.IntN(40) {
+			k := gen(prefix)
+			if rng.IntN(3) > 0 {
+				k = append(append([]byte{}, prefix...), k...)
+			}
+			set[string(k)] = true
+		}
+		keys := sortedKeys(set)
+		vals := make([][]byte, len(keys))
+		for i := range vals {
+			vals[i] = []byte{byte(i)}
+		}
+		n := NewLeaf([]byte{}, nil, 0, keys, vals)
+		for range 50 {
+			probe := gen(prefix)
+			if rng.IntN(2) == 0 {
+				probe = append(append([]byte{}, prefix...), probe...)
+			}
+			if rng.IntN(5) == 0 && len(keys) > 0 {
+				probe = keys[rng.IntN(len(keys))]
+			}
+			want := sort.Search(len(keys), func(i int) bool { return bytes.Compare(keys[i], probe) >= 0 })
+			wantFound := want < len(keys) && bytes.Equal(keys[want], probe)
+			if i, found := n.Search(probe); i != want || found != wantFound {
+				t.Fatalf("iter %d: Search(%x) over %x = %d,%v; want %d,%v", iter, probe, keys, i, found, want, wantFound)
+			}
+			from := rng.IntN(want + 1)
+			if i, found := n.searchFrom(from, probe); i != want || found != wantFound {
+				t.Fatalf("iter %d: searchFrom(%d, %x) over %x = %d,%v; want %d,%v", iter, from, probe, keys, i, found, want, wantFound)
 			}
 		}
 	}

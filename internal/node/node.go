@@ -31,6 +31,7 @@ type Node struct {
 	count int    // entries
 	hiEnd int    // end of Hi (== start of tab)
 	loEnd int    // end of Lo (== start of Hi)
+	pfx   int    // pfxLen: the bytes every key shares
 	next  PageID
 	level uint8
 	flags uint8
@@ -75,7 +76,7 @@ func (n *Node) Bytes() []byte { return n.b[:len(n.b):len(n.b)] }
 // from a node, so this is exact.
 func (n *Node) MemBytes() int { return allocBytes(cap(n.b)) + nodeStructBytes }
 
-func (n *Node) off(i int) int { return int(le32(n.b[n.tab+4*i:])) }
+func (n *Node) off(i int) int { return int(le32(n.b[n.tab+slotBytes*i:])) }
 
 // Key is the key of entry i.
 func (n *Node) Key(i int) []byte {
@@ -107,7 +108,7 @@ func (n *Node) Marked(i int) bool {
 }
 
 // entrySize is the bytes of entry i, its offset slot included.
-func (n *Node) entrySize(i int) int { return n.off(i+1) - n.off(i) + 4 }
+func (n *Node) entrySize(i int) int { return n.off(i+1) - n.off(i) + slotBytes }
 
 // Covers reports whether key lies in [Lo, Hi).
 func (n *Node) Covers(key []byte) bool {
@@ -121,12 +122,43 @@ func (n *Node) BeyondHi(key []byte) bool {
 
 // Search returns the position of key: the index of the first key >= key,
 // and whether it is equal.
-func (n *Node) Search(key []byte) (int, bool) {
-	b, tab := n.b, n.tab
-	lo, hi := 0, n.count
+func (n *Node) Search(key []byte) (int, bool) { return n.searchFrom(0, key) }
+
+// searchFrom is Search among the entries at or after from. It binary
+// searches the table's heads (layout.go) and reads an entry only to break
+// a tie of heads.
+func (n *Node) searchFrom(from int, key []byte) (int, bool) {
+	if n.count == 0 {
+		return 0, false
+	}
+	b, tab, pfx := n.b, n.tab, n.pfx
+	if pfx > 0 {
+		// Every key starts with the first key's pfx bytes: a key that does
+		// not is below or above them all.
+		o := n.off(0) + 4
+		p := b[o : o+pfx]
+		if len(key) < pfx || !bytes.Equal(key[:pfx], p) {
+			if bytes.Compare(key, p) < 0 {
+				return from, false
+			}
+			return n.count, false
+		}
+	}
+	kh := head(key[pfx:])
+	lo, hi := from, n.count
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		o := int(le32(b[tab+4*m:]))
+		s := tab + slotBytes*m
+		h := be32(b[s+4:])
+		if h < kh {
+			lo = m + 1
+			continue
+		}
+		if h > kh {
+			hi = m
+			continue
+		}
+		o := int(le32(b[s:]))
 		k := b[o+4 : o+4+int(le32(b[o:]))]
 		if bytes.Compare(k, key) < 0 {
 			lo = m + 1
@@ -134,7 +166,7 @@ func (n *Node) Search(key []byte) (int, bool) {
 			hi = m
 		}
 	}
-	return lo, lo < n.count && bytes.Equal(n.Key(lo), key)
+	return lo, lo < n.count && be32(b[tab+slotBytes*lo+4:]) == kh && bytes.Equal(n.Key(lo), key)
 }
 
 // ChildIndex returns the index of the child of an index node that routes key:
@@ -385,9 +417,9 @@ func (n *Node) Split(at int, rightID PageID) (left, right *Node) {
 	sep := n.Key(at)
 	split := n.off(at)
 	flags := n.flags &^ flagFrozen
-	lw := newBuilder(n.level, flags, rightID, n.Lo(), sep, at, split-n.off(0)+4*at)
+	lw := newBuilder(n.level, flags, rightID, n.Lo(), sep, at, split-n.off(0)+slotBytes*at)
 	lw.copyEntries(n, 0, at)
-	rw := newBuilder(n.level, flags, n.next, sep, n.Hi(), n.count-at, n.off(n.count)-split+4*(n.count-at))
+	rw := newBuilder(n.level, flags, n.next, sep, n.Hi(), n.count-at, n.off(n.count)-split+slotBytes*(n.count-at))
 	rw.copyEntries(n, at, n.count)
 	return lw.finish(), rw.finish()
 }
@@ -500,16 +532,3 @@ func (n *Node) WithOps(ops []Delta) *Node {
 	return w.finish()
 }
 
-// searchFrom is Search restricted to entries at or after from.
-func (n *Node) searchFrom(from int, key []byte) (int, bool) {
-	lo, hi := from, n.count
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if bytes.Compare(n.Key(m), key) < 0 {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	return lo, lo < n.count && bytes.Equal(n.Key(lo), key)
-}

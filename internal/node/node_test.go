@@ -559,7 +559,7 @@ func checkSplit(t *testing.T, n *Node, at int) {
 	// The halves hold the same entries; they additionally both hold a
 	// header, an offset slot (each table has one more slot than entries)
 	// and the separator (as left.Hi and right.Lo).
-	if got, want := len(left.Bytes())+len(right.Bytes()), len(n.Bytes())+headerBytes+4+2*len(sep); got != want {
+	if got, want := len(left.Bytes())+len(right.Bytes()), len(n.Bytes())+headerBytes+slotBytes+2*len(sep); got != want {
 		t.Errorf("halves' buffers %d+%d=%d bytes; want %d (original %d)", len(left.Bytes()), len(right.Bytes()), got, want, len(n.Bytes()))
 	}
 
