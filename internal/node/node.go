@@ -531,4 +531,3 @@ func (n *Node) WithOps(ops []Delta) *Node {
 	w.copyEntries(n, i, n.count)
 	return w.finish()
 }
-
