@@ -42,7 +42,7 @@ type Config struct {
 	Path               string        // directory of the database; may be "" only when Temporary
 	Temporary          bool          // remove the files on Close (a fresh temp dir when Path == "")
 	CreateNew          bool          // fail with ErrExists if a database already exists at Path
-	CacheCapacityBytes int64         // bound on memory used for cached pages; 0 = default (1 GiB)
+	CacheCapacityBytes int64         // bound on the memory cached pages make the process hold, the collector's headroom included (README, Memory); 0 = default (1 GiB)
 	Mode               Mode          // LowSpace (default) or HighThroughput
 	Compression        bool          // zstd-compress what goes to disk
 	CompressionLevel   int           // zstd level; 0 = default
