@@ -115,11 +115,11 @@ func (it *Iterator) next() bool {
 		}
 		it.leaf, it.idx = n, i
 	}
-	k := it.leaf.Key(it.idx)
+	k, v := it.leaf.Entry(it.idx)
 	if it.hi != nil && bytes.Compare(k, it.hi) >= 0 {
 		return false
 	}
-	it.key, it.val = k, it.leaf.Val(it.idx)
+	it.key, it.val = k, v
 	return true
 }
 
@@ -141,11 +141,11 @@ func (it *Iterator) prev() bool {
 		}
 		it.leaf, it.idx = n, i
 	}
-	k := it.leaf.Key(it.idx)
+	k, v := it.leaf.Entry(it.idx)
 	if bytes.Compare(k, it.lo) < 0 {
 		return false
 	}
-	it.key, it.val = k, it.leaf.Val(it.idx)
+	it.key, it.val = k, v
 	return true
 }
 

@@ -171,6 +171,9 @@ func checkModel(t *testing.T, what string, n *Node, m *model) {
 			if !bytes.Equal(n.Val(i), m.vals[i]) || n.Marked(i) {
 				fail("Val(%d) = %x, Marked %v", i, n.Val(i), n.Marked(i))
 			}
+			if k, v := n.Entry(i); !bytes.Equal(k, m.keys[i]) || !bytes.Equal(v, m.vals[i]) || cap(k) != len(k) || cap(v) != len(v) {
+				fail("Entry(%d) = %x, %x (caps %d, %d)", i, k, v, cap(k), cap(v))
+			}
 		} else if n.Kid(i) != m.kids[i] || n.Marked(i) != m.marks[i] {
 			fail("Kid(%d) = %d, Marked %v", i, n.Kid(i), n.Marked(i))
 		}

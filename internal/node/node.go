@@ -93,6 +93,14 @@ func (n *Node) Val(i int) []byte {
 	return n.b[s:e:e]
 }
 
+// Entry is Key(i) and Val(i) of a leaf, reading the entry's bounds once.
+func (n *Node) Entry(i int) (key, val []byte) {
+	s := n.tab + slotBytes*i
+	o, e := int(le32(n.b[s:])), int(le32(n.b[s+slotBytes:]))
+	k := o + 4 + int(le32(n.b[o:]))
+	return n.b[o+4 : k : k], n.b[k:e:e]
+}
+
 // Kid is the child of index entry i.
 func (n *Node) Kid(i int) PageID {
 	e := n.off(i + 1)
