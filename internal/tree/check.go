@@ -173,10 +173,13 @@ func checkNode(id node.PageID, n *node.Node) error {
 // the state Pages read: the walk stays valid over evictions, page-ins and
 // relocations (pagecache.FreeTogether's still).
 func SameLinks(old, cur *pagecache.Page) bool {
-	if cur.Node == nil {
-		return slices.Equal(old.Locs, cur.Locs) // evicted: the same content (P6)
+	if old.Node != nil && cur.Node != nil {
+		return old.Node.SameLinks(cur.Node)
 	}
-	return old.Node.SameLinks(cur.Node)
+	// One of them is not resident (FreeTogether retries from the state it
+	// lost to, which may be evicted): an eviction or a page-in keeps the
+	// locations (P6), so equal locations are the same content.
+	return slices.Equal(old.Locs, cur.Locs)
 }
 
 // Pages returns every page of the tree with the state it was read in,

@@ -209,3 +209,33 @@ func TestConcurrentDisjoint(t *testing.T) {
 	}
 	mustCheck(t, tr, pc)
 }
+
+// SameLinks compares states that FreeTogether meets while retrying, either
+// of which may be evicted (no node): then equal locations mean the same
+// content. Found by the race suite: an evicted state as old dereferenced
+// its nil node.
+func TestSameLinksNonResident(t *testing.T) {
+	n := node.NewIndex(1, []byte{}, nil, 0, [][]byte{{}, []byte("m")}, []node.PageID{2, 3}, nil)
+	other := node.NewIndex(1, []byte{}, nil, 0, [][]byte{{}, []byte("m")}, []node.PageID{2, 4}, nil)
+	locs := []pagecache.Loc{{LSN: 100, Size: 10}}
+	moved := []pagecache.Loc{{LSN: 200, Size: 10}}
+	resident := &pagecache.Page{Node: n, Locs: locs}
+	evicted := &pagecache.Page{Locs: locs}
+	for _, c := range []struct {
+		name     string
+		old, cur *pagecache.Page
+		want     bool
+	}{
+		{"both resident, same kids", resident, &pagecache.Page{Node: n, Locs: moved}, true},
+		{"both resident, other kids", resident, &pagecache.Page{Node: other, Locs: locs}, false},
+		{"evicted then paged in", evicted, resident, true},
+		{"resident then evicted", resident, evicted, true},
+		{"both evicted", evicted, &pagecache.Page{Locs: locs}, true},
+		{"evicted, then relocated", evicted, &pagecache.Page{Node: n, Locs: moved}, false},
+		{"evicted, other content", evicted, &pagecache.Page{Locs: moved}, false},
+	} {
+		if got := SameLinks(c.old, c.cur); got != c.want {
+			t.Errorf("%s: SameLinks = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
