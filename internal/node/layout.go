@@ -217,7 +217,11 @@ func (n *Node) setHeads() {
 	}
 	binary.LittleEndian.PutUint32(n.b[hdrPfx:], uint32(n.pfx))
 	for i := range n.count {
-		binary.BigEndian.PutUint32(n.b[n.tab+slotBytes*i+4:], head(n.Key(i)[n.pfx:]))
+		// Sorted keys all start with the first and last keys' common
+		// prefix; a decoder's unsorted input (rejected right after, by
+		// Builder.Finish) may not, and must not make this panic.
+		k := n.Key(i)
+		binary.BigEndian.PutUint32(n.b[n.tab+slotBytes*i+4:], head(k[min(n.pfx, len(k)):]))
 	}
 }
 

@@ -464,3 +464,23 @@ func TestSearchHeadsMatchLinearScan(t *testing.T) {
 		}
 	}
 }
+
+// A decoder's unsorted input whose middle key is shorter than the first and
+// last keys' common prefix: Finish reports it, computing heads does not
+// panic (found by FuzzDecodeNode).
+func TestBuilderFinishShortMiddleKey(t *testing.T) {
+	keys := [][]byte{[]byte("abcdef1"), []byte("a"), []byte("abcdef2")}
+	kb := 0
+	for _, k := range keys {
+		kb += len(k)
+	}
+	w := NewBuilder(0, false, 0, []byte{}, nil, len(keys), kb, 0)
+	for _, k := range keys {
+		if !w.Leaf(k, nil) {
+			t.Fatal("Leaf refused a planned entry")
+		}
+	}
+	if n, err := w.Finish(); err == nil || !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Finish = %v, %v; want ErrCorrupt", n, err)
+	}
+}
