@@ -165,22 +165,7 @@ func TestLFSchedReserveSeal(t *testing.T) {
 // stores instead of CASing (two records at one LSN), at the same schedule
 // every time.
 func TestLFSchedSeededReserveBug(t *testing.T) {
-	var first *lfsched.Failure
-	for range 2 {
-		res := lfsched.Explore(lfsched.Config{PreemptionBound: 2}, lfReserveComplete(2, 2, true))
-		if res.Failure == nil {
-			t.Fatalf("the racy reservation was not caught: %v", res)
-		}
-		f := res.Failure
-		if first == nil {
-			first = f
-			t.Logf("found after %d schedules: %v\nchoices %s", f.Schedule, f.Err, lfsched.FormatChoices(f.Choices))
-			continue
-		}
-		if f.Schedule != first.Schedule || !slices.Equal(f.Choices, first.Choices) {
-			t.Fatalf("found at schedule %d (%s), earlier at %d (%s)", f.Schedule, lfsched.FormatChoices(f.Choices), first.Schedule, lfsched.FormatChoices(first.Choices))
-		}
-	}
+	first := lfsched.FindSeeded(t, lfsched.Config{PreemptionBound: 2}, lfReserveComplete(2, 2, true))
 	if !strings.Contains(first.Err.Error(), "twice") && !strings.Contains(first.Err.Error(), "Read") && !strings.Contains(first.Err.Error(), "replay") {
 		t.Fatalf("unexpected failure: %v", first)
 	}

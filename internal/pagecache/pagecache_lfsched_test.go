@@ -158,20 +158,5 @@ func TestLFSchedEvictUpdate(t *testing.T) {
 // TestLFSchedSeededEvictBug: the explorer finds the eviction that stores
 // instead of CASing (an update lost), at the same schedule every time.
 func TestLFSchedSeededEvictBug(t *testing.T) {
-	var first *lfsched.Failure
-	for range 2 {
-		res := lfsched.Explore(lfsched.Config{PreemptionBound: 2}, lfEvictUpdate(2, 0, true))
-		if res.Failure == nil {
-			t.Fatalf("the racy eviction was not caught: %v", res)
-		}
-		f := res.Failure
-		if first == nil {
-			first = f
-			t.Logf("found after %d schedules: %v\nchoices %s", f.Schedule, f.Err, lfsched.FormatChoices(f.Choices))
-			continue
-		}
-		if f.Schedule != first.Schedule || !slices.Equal(f.Choices, first.Choices) {
-			t.Fatalf("found at schedule %d (%s), earlier at %d (%s)", f.Schedule, lfsched.FormatChoices(f.Choices), first.Schedule, lfsched.FormatChoices(first.Choices))
-		}
-	}
+	lfsched.FindSeeded(t, lfsched.Config{PreemptionBound: 2}, lfEvictUpdate(2, 0, true))
 }
