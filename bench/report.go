@@ -221,16 +221,7 @@ func (r *Report) write(dir string) (string, error) {
 	for _, c := range r.Configs {
 		fmt.Fprintf(&b, "### %d-byte values, data set %s the cache (cache budget %s, ~%d MiB logical)\n\n",
 			c.ValueSize, map[string]string{"inside": "inside", "larger": "larger than"}[c.Dataset.Name], mibStr(c.Dataset.CacheBytes), logicalOf(c)/mib)
-		get := func(row, eng string) *Result {
-			run := c.Runs[eng]
-			if run == nil {
-				return nil
-			}
-			if row == "load" {
-				return run.Load
-			}
-			return run.Workloads[row]
-		}
+		get := c.result
 		ok := func(x *Result) bool { return x != nil && x.Err == nil && x.Ops > 0 }
 		b.WriteString("Throughput (ops/s):\n\n")
 		r.table(&b, "workload", rows, func(row, eng string) (float64, bool) {
@@ -394,16 +385,7 @@ func (r *Report) writeMemory(b *strings.Builder, c *ConfigResult, dir string) er
 	fmt.Fprintf(b, "Load (non-durable puts), then %d clients run YCSB A (50%% read, 50%% overwrite of a whole value, zipfian) for %v. "+
 		"No durable writes. Memory is measured from just before open to just before Close: load and the mix.\n\n", r.Plan.Threads, r.Plan.Dur)
 	rows := append([]string{"load"}, r.workloadNames()...)
-	get := func(row, eng string) *Result {
-		run := c.Runs[eng]
-		if run == nil {
-			return nil
-		}
-		if row == "load" {
-			return run.Load
-		}
-		return run.Workloads[row]
-	}
+	get := c.result
 	b.WriteString("Throughput (ops/s):\n\n")
 	r.table(b, "workload", rows, func(row, eng string) (float64, bool) {
 		x := get(row, eng)
@@ -482,4 +464,17 @@ func clientsLabel(c int) string {
 		return "1 client"
 	}
 	return fmt.Sprintf("%d clients", c)
+}
+
+// result is engine eng's result for row: "load" or a workload's name; nil
+// when the engine did not run.
+func (c *ConfigResult) result(row, eng string) *Result {
+	run := c.Runs[eng]
+	if run == nil {
+		return nil
+	}
+	if row == "load" {
+		return run.Load
+	}
+	return run.Workloads[row]
 }
