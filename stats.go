@@ -103,8 +103,8 @@ func (db *DB) Stats() Stats {
 	if st.UserBytesWritten > 0 {
 		st.WriteAmplification = float64(st.EngineBytesWritten) / float64(st.UserBytesWritten)
 	}
-	for _, b := range db.pc.LiveBySegment(db.log.SegmentSize()) {
-		st.LiveBytes += b
+	for _, u := range db.pc.UseBySegment(db.log.SegmentSize()) {
+		st.LiveBytes += u.Live
 	}
 	if segs, err := db.log.Segments(); err == nil && len(segs) > 0 {
 		st.SegmentsActive = 1

@@ -9,24 +9,10 @@ import (
 )
 
 // Support for log cleaning (segment GC). The cleaner, above this package,
-// picks victim segments from LiveBySegment, rewrites every page with a
+// picks victim segments from UseBySegment, rewrites every page with a
 // fragment in them (Relocate: a fresh full image at the log tail), makes
 // that durable, and removes the victims once no reader can still read them
 // (WaitReaders) and recovery no longer needs them (a newer snapshot).
-
-// LiveBySegment returns the live bytes of each segment: the sizes of the
-// fragments that allocated pages still name.
-func (c *Cache) LiveBySegment(segSize log.LSN) map[uint64]int64 {
-	live := map[uint64]int64{}
-	c.each(func(_ node.PageID, _ *slot, p *Page) {
-		if p != nil && !p.freed {
-			for _, l := range p.Locs {
-				live[uint64(l.LSN/segSize)] += int64(l.Size)
-			}
-		}
-	})
-	return live
-}
 
 // SegmentUse is what a segment holds that pages still need, and what
 // cleaning it would cost.
