@@ -48,11 +48,7 @@ func TestMemoryWithinCacheBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	key := func(i uint64) []byte {
-		var k [8]byte
-		binary.BigEndian.PutUint64(k[:], i*0x9E3779B97F4A7C15)
-		return k[:]
-	}
+	key := benchKey // scattered, unique
 	var mu sync.Mutex
 	peak := int64(0)
 	check := func(what string) {

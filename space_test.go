@@ -1,7 +1,6 @@
 package sled_test
 
 import (
-	"encoding/binary"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -25,11 +24,7 @@ func spaceRun(t testing.TB, cfg sled.Config, n, rounds int, seed uint64) (*sled.
 	}
 	rng := rand.New(rand.NewPCG(seed, 1))
 	val := make([]byte, 100)
-	key := func(i int) []byte {
-		var k [8]byte
-		binary.BigEndian.PutUint64(k[:], uint64(i)*0x9E3779B97F4A7C15)
-		return k[:]
-	}
+	key := func(i int) []byte { return benchKey(uint64(i)) }
 	cleanEvery := n / 4
 	for i := 0; i < n*(1+rounds); i++ {
 		k := i
