@@ -114,6 +114,9 @@ func main() {
 	skipYCSB := flag.Bool("skip-ycsb", false, "skip load and YCSB")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of one engine's load+YCSB run (the first data set) to this file")
 	profEngine := flag.String("profile-engine", "sled", "the engine -cpuprofile and -durable-cpuprofile cover")
+	child := flag.String("child", "", "internal: run this one engine and write its result to stdout (memory mode runs each engine so)")
+	childVS := flag.Int("child-value-size", 0, "internal: the child's value size")
+	childDS := flag.String("child-dataset", "", "internal: the child's data set")
 	durProfile := flag.String("durable-cpuprofile", "", "write CPU profiles of one engine's durable-writes runs (the first value size) to this file, with .c<clients> before the extension")
 	flag.Parse()
 
@@ -148,6 +151,12 @@ func main() {
 		}
 		p.Engines = append(p.Engines, n)
 	}
+	if *child != "" {
+		if err := childMain(p, *child, *childVS, *childDS, *cpuprofile); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		log.Fatal(err)
 	}
@@ -166,7 +175,12 @@ func main() {
 						prof, profiled = *cpuprofile, true
 					}
 					log.Printf("ycsb %s v=%d %s(%d MiB): %s", p.Mode, vs, ds.Name, ds.CacheBytes/mib, name)
-					run := runEngine(spec, p, vs, ds, prof)
+					var run *EngineRun
+					if p.Memory {
+						run = runEngineChild(os.Args[1:], name, vs, ds, prof)
+					} else {
+						run = runEngine(spec, p, vs, ds, prof)
+					}
 					cfg.Runs[name] = run
 					logRun(name, run)
 					if p.Memory && run.Mem.PeakRSS > 0 {

@@ -191,8 +191,12 @@ func (r *Report) write(dir string) (string, error) {
 		args, r.Started.Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(),
 		r.Finished.Sub(r.Started).Round(time.Second))
 	fmt.Fprintf(&b, "Settings of every engine and the method: [bench/README.md](../../bench/README.md).\n\n")
+	where := "in this process"
+	if p.Memory {
+		where = "each in a child process of its own"
+	}
 	fmt.Fprintf(&b, "%d records (keys `user<fnv hash>`, ~23 B), %d client goroutines, %v per YCSB workload per engine, compression off everywhere, "+
-		"each engine in a fresh directory under %s, engines run one after the other in this process. ", p.Records, p.Threads, p.Dur, os.TempDir())
+		"each engine in a fresh directory under %s, engines run one after the other %s. ", p.Records, p.Threads, p.Dur, os.TempDir(), where)
 	b.WriteString("Ratios are ours/peer: above 1 is better for sled in throughput tables, below 1 is better in latency, amplification and memory tables.\n\n")
 	dist := "zipfian constant 0.99 scrambled"
 	if slices.Contains(r.workloadNames(), "D") {
