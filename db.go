@@ -137,8 +137,9 @@ func (c Config) Open() (*DB, error) {
 		return nil, err
 	}
 	if !c.ReadOnly {
-		db.bg.wg.Add(1)
+		db.bg.wg.Add(2)
 		go db.background()
+		go db.consolidator()
 	}
 	return db, nil
 }

@@ -53,6 +53,30 @@ func (db *DB) background() {
 	}
 }
 
+// consolidator rewrites, as one image each, the pages whose page-ins keep
+// gathering several fragments (pagecache C3), so that their next cold read
+// is one read. Each rewrite runs as a writer, like the cleaner's
+// relocations; a rewrite costs about one page of log, once per page until
+// writers scatter it again.
+func (db *DB) consolidator() {
+	defer db.bg.wg.Done()
+	ids := db.pc.Consolidations()
+	for {
+		select {
+		case <-db.bg.stop:
+			return
+		case sc := <-ids:
+			if db.log.Err() != nil || db.poisoned.Load() != nil {
+				continue // the log's or the poison's error already reaches every writer
+			}
+			c := db.gate.enterWrite()
+			err := db.pc.Consolidate(sc)
+			db.gate.exitWrite(c)
+			db.backgroundFailed(err)
+		}
+	}
+}
+
 // backgroundFailed records an error of background work (cleaning, the
 // periodic snapshot) so that it is never lost: Stats reports it, Check
 // returns it, and when it means the database can no longer be trusted

@@ -46,6 +46,7 @@ type Stats struct {
 	CacheBytes    int64   // memory held by resident pages
 	CacheHits     int64   // page loads served from memory
 	CacheMisses   int64   // page loads read from the log
+	PageInReads   int64   // log reads of those page loads: one per image or fragment gathered
 	CacheHitRatio float64 // hits / (hits + misses)
 	Evictions     int64   // pages evicted from memory
 	PageUpdates   int64   // page state changes
@@ -65,6 +66,7 @@ type Stats struct {
 	SegmentsSealed  int   // full segments kept
 	SegmentsCleaned int64 // segments removed by log cleaning since Open
 	PagesRelocated  int64 // pages rewritten by log cleaning since Open
+	Consolidated    int64 // pages rewritten as one image since Open because their reads kept gathering 3+ fragments
 
 	BackgroundErrors int64 // rounds of cleaning or snapshotting that failed since Open
 	BackgroundError  error // the last such failure, nil if none
@@ -80,6 +82,8 @@ func (db *DB) Stats() Stats {
 		CacheBytes:         ps.MemBytes,
 		CacheHits:          ps.Hits,
 		CacheMisses:        ps.Misses,
+		PageInReads:        ps.PageInReads,
+		Consolidated:       ps.Consolidated,
 		Evictions:          ps.Evictions,
 		PageUpdates:        ps.Updates,
 		PageImages:         ps.Images,

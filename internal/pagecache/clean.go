@@ -98,42 +98,104 @@ func (p *Page) inSegments(segSize log.LSN, segs map[uint64]bool) bool {
 // holds the database's write gate) and retries when a writer wins the CAS;
 // a page freed meanwhile needs nothing.
 func (c *Cache) Relocate(id node.PageID, segSize log.LSN, segs map[uint64]bool) error {
+	ok, err := c.rewrite(id, true, func(p *Page) bool { return p.inSegments(segSize, segs) })
+	if ok {
+		c.relocated.Add(1)
+	}
+	return err
+}
+
+// Consolidation (C3): a page whose image and fragments lie in several
+// places costs one read per place at every page-in. A page-in that needed
+// at least consolidateReads reads counts against its slot; the
+// consolidateAfter-th such page-in queues the page (Consolidations), and
+// the owner's consolidator rewrites it as one image (Consolidate), so its
+// next cold read is one read. The first scattered page-in only counts: a
+// page read once by a scan is not rewritten. Nor is a page written since
+// it was queued: writers read pages in to update them, and a page they
+// keep updating gets its image from the byte rule (P4) when its fragments
+// outweigh it; an early image would only add to the log.
+const (
+	consolidateReads = 3
+	consolidateAfter = 2
+	consolidateQueue = 1024
+)
+
+// Scattered is a page that Consolidations offers, with the stamp (the LSN
+// of its last record) of the state its page-in read.
+type Scattered struct {
+	ID    node.PageID
+	Stamp log.LSN
+}
+
+// Consolidations returns the pages to Consolidate, in the order their
+// page-ins queued them.
+func (c *Cache) Consolidations() <-chan Scattered { return c.consolidate }
+
+// Consolidate rewrites page sc.ID as one full image if it is resident, its
+// state is still the one the queuing page-in read (no write since) and
+// names at least consolidateReads locations (C3). Like Relocate, it is an
+// ordinary transition and runs as a writer (the caller holds the
+// database's write gate); a page evicted, written or freed meanwhile is
+// left alone (its next scattered page-in queues it again).
+func (c *Cache) Consolidate(sc Scattered) error {
+	ok, err := c.rewrite(sc.ID, false, func(p *Page) bool {
+		return len(p.Locs) >= consolidateReads && p.stamp() == sc.Stamp
+	})
+	if ok {
+		c.consolidated.Add(1)
+		if s := c.slot(sc.ID, false); s != nil {
+			s.scattered.Store(0)
+		}
+	}
+	return err
+}
+
+// rewrite writes page id as one full image when need holds for its state,
+// reading it in first if pageIn (else a page that is not resident is left
+// alone). It reports whether it wrote the image.
+func (c *Cache) rewrite(id node.PageID, pageIn bool, need func(*Page) bool) (bool, error) {
 	g := c.Pin()
 	defer g.Unpin()
 	s := c.slot(id, false)
+	if s == nil {
+		return false, nil
+	}
 	for {
 		cur := s.p.Load()
 		if cur == nil || cur.freed {
 			// Free, or a free staged by an undecided transition: nothing
-			// to relocate; if that transition rolls back, the segment
-			// stays named and waits for the next round (C2).
-			return nil
+			// to rewrite; if that transition rolls back, a segment it
+			// names stays named and waits for the next round (C2).
+			return false, nil
 		}
 		cold := cur.Node == nil
+		if cold && !pageIn {
+			return false, nil
+		}
 		p, err := c.Load(id)
 		if err != nil {
 			if isFreed(err) {
-				return nil
+				return false, nil
 			}
-			return err
+			return false, err
 		}
-		if !p.inSegments(segSize, segs) {
-			return nil
+		if !need(p) {
+			return false, nil
 		}
 		n := p.Node
 		_, ok, err := c.Update(id, p, n, node.Delta{Kind: node.DeltaImage, Image: n})
 		if err != nil {
-			return err
+			return false, err
 		}
 		if ok {
-			c.relocated.Add(1)
 			if cold {
 				// Scan resistance: a page the cleaner read in is the
 				// first the CLOCK hand takes, not a reason to evict
 				// pages that readers use.
 				s.ref.Store(0)
 			}
-			return nil
+			return true, nil
 		}
 	}
 }

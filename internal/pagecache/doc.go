@@ -95,6 +95,19 @@
 //	    page states (including prior states, P13) name no fragment in it, and
 //	    after every operation pinned before the snapshot has unpinned
 //	    (WaitReaders): neither recovery nor a reader can need it.
+//	C3. A page is consolidated (rewritten as one image because its page-ins
+//	    keep needing several reads) by the same ordinary transition as C1,
+//	    only while it is resident and allocated: consolidation changes
+//	    where a page's bytes are, never what they are.
+//
+// Memory:
+//
+//	M1. The resident memory (memBytes: nodes, their Pages and locations,
+//	    counted in allocator size classes) is over the capacity only inside
+//	    an operation: one that made pages resident evicts before it returns
+//	    (payForMemory) until it is back under, or nothing is evictable, or
+//	    what blocks eviction is a fragment the log has not written (P6), for
+//	    which it waits once.
 //
 // The transition primitive (P8, P10..P13) racing with eviction, page-in,
 // relocation and a snapshot is modeled in models/pagecache.pml, with the

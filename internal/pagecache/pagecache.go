@@ -85,11 +85,17 @@ type Stats struct {
 	RawBytes      int64 // the same records before compression
 	CanceledBytes int64 // bytes of reservations aborted after a lost CAS
 	Relocated     int64 // pages rewritten by the log cleaner
+	PageInReads   int64 // log reads made by page-ins (Misses of them)
+	Consolidated  int64 // pages rewritten as one image because page-ins kept needing several reads (C3)
 }
 
 type slot struct {
 	p   atomic.Pointer[Page]
 	ref atomic.Uint32 // CLOCK reference count, 0..2
+	// scattered counts page-ins of this page that needed at least
+	// consolidateReads reads since it was last consolidated (C3); it
+	// fits the padding after ref, so a slot stays 16 bytes.
+	scattered atomic.Uint32
 }
 
 type chunk [chunkLen]slot
@@ -129,13 +135,24 @@ type Cache struct {
 	raw       atomic.Int64
 	canceled  atomic.Int64
 	relocated atomic.Int64
+	// pageInReads: log reads made by page-ins (one per location), beside
+	// misses (page-ins): their ratio is what a cold read costs.
+	pageInReads  atomic.Int64
+	consolidated atomic.Int64
+
+	// consolidate carries ids of pages whose page-ins keep needing
+	// several reads, to the owner's consolidator (Consolidate, C3). A send
+	// never blocks: a full queue drops the id, which the page's next
+	// scattered page-in offers again.
+	consolidate chan Scattered
 
 	evict     chan struct{} // wakes the evictor
 	stop      chan struct{}
 	done      sync.WaitGroup
 	hands     [evictShards]paddedHand // CLOCK hands, one per shard of ids
 	closeOnce sync.Once
-	bufs      sync.Pool
+	bufs      sync.Pool // encode buffers
+	readBufs  sync.Pool // page-in read buffers (materialize)
 }
 
 type paddedHand struct {
@@ -156,7 +173,7 @@ func New() *Cache { return &Cache{} }
 // pages (RestorePage, Replay, FinishRecovery), then Attach the log before
 // use. Close stops the evictor.
 func Open(opts Options) *Cache {
-	c := &Cache{capacity: opts.CacheCapacityBytes}
+	c := &Cache{capacity: opts.CacheCapacityBytes, consolidate: make(chan Scattered, consolidateQueue)}
 	c.zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(maxRawRecordBytes))
 	if opts.Compression {
 		level := zstd.SpeedDefault
@@ -261,6 +278,7 @@ func (c *Cache) loadSlow(id node.PageID, s *slot) (*Page, error) {
 			return nil, err
 		}
 		c.misses.Add(1)
+		c.pageInReads.Add(int64(len(p.Locs)))
 		np := &Page{Node: n, Locs: p.Locs, Frags: p.Frags}
 		// P6: a page-in installs the node its fragments describe, only
 		// over the exact non-resident state it read them from.
@@ -268,6 +286,12 @@ func (c *Cache) loadSlow(id node.PageID, s *slot) (*Page, error) {
 			// One sweep of grace, so the caller can use the page before the
 			// hand comes back; a page read once stays below re-read pages.
 			s.ref.Store(1)
+			if len(p.Locs) >= consolidateReads && s.scattered.Add(1) >= consolidateAfter && c.consolidate != nil {
+				select {
+				case c.consolidate <- Scattered{id, p.stamp()}: // C3
+				default:
+				}
+			}
 			c.payForMemory()
 			return np, nil
 		}
@@ -296,10 +320,24 @@ func (c *Cache) materialize(id node.PageID, locs []Loc) (*node.Node, error) {
 	}
 	secs := make([]codec.Section, len(locs))
 	errs := make([]error, len(locs))
+	// The records are read into pooled buffers, returned once the node is
+	// built: decoding copies what the node keeps (an image into the node's
+	// own buffer, a fragment's keys and values by applying it), so no
+	// section outlives this call.
+	bufs := make([][]byte, len(locs))
+	defer func() {
+		for _, b := range bufs {
+			if b != nil {
+				c.putReadBuf(b)
+			}
+		}
+	}()
 	read := func(i int) {
 		// One pread per fragment: a fragment's share is about its whole
 		// record unless the record held other pages' sections too.
-		kind, body, err := c.log.ReadHint(locs[i].LSN, max(int(locs[i].Size), readHintBytes))
+		hint := max(int(locs[i].Size), readHintBytes)
+		kind, body, used, err := c.log.ReadInto(locs[i].LSN, hint, c.getReadBuf(hint+readHeaderSlack))
+		bufs[i] = used
 		if errors.Is(err, log.ErrInvalidLSN) {
 			err = fmt.Errorf("%w: %w", codec.ErrCorrupt, err) // the table names a record the log lacks
 		}
@@ -358,6 +396,37 @@ func (c *Cache) materialize(id node.PageID, locs []Loc) (*node.Node, error) {
 // readHintBytes is the least a page-in reads in its first pread: small
 // records come whole with their header.
 const readHintBytes = 4 << 10
+
+// readHeaderSlack covers a record's header beside its body hint, so that a
+// pooled buffer sized for the hint takes the whole first read.
+const readHeaderSlack = 64
+
+// maxPooledReadBuf: larger read buffers (rare: nodes are bounded, records
+// holding many pages are not) go to the collector instead of the pool.
+const maxPooledReadBuf = 64 << 10
+
+func (c *Cache) getReadBuf(n int) []byte {
+	if b, ok := c.readBufs.Get().(*[]byte); ok && cap(*b) >= n {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, max(n, 2*readHintBytes))
+}
+
+// putReadBuf returns a read buffer to the pool. With the invariants tag it
+// is poisoned first, so that a node or section still aliasing it reads
+// garbage (and the tests fail) instead of data that happens to be right.
+func (c *Cache) putReadBuf(b []byte) {
+	if cap(b) > maxPooledReadBuf {
+		return
+	}
+	if invariants.Enabled {
+		b = b[:cap(b)]
+		for i := range b {
+			b[i] = 0xA5
+		}
+	}
+	c.readBufs.Put(&b)
+}
 
 // mergeDeltas returns the writes of the delta sections, in order, as one
 // list of DeltaSet and DeltaDel ops with strictly increasing keys, keeping
@@ -817,7 +886,7 @@ func (c *Cache) addMem(d int64) {
 
 // payForMemory is called by every operation that made pages resident (a
 // transition, a page-in) once it is done, outside any transition: while the
-// resident memory is over the capacity, the caller evicts (C3). Writers and
+// resident memory is over the capacity, the caller evicts (M1). Writers and
 // readers pay for what they add, synchronously, so the cache stays at its
 // budget however fast pages come in; the background evictor keeps it a
 // little under, so that most operations pay nothing. Pages whose last
@@ -868,6 +937,8 @@ func (c *Cache) Stats() Stats {
 		RawBytes:      c.raw.Load(),
 		CanceledBytes: c.canceled.Load(),
 		Relocated:     c.relocated.Load(),
+		PageInReads:   c.pageInReads.Load(),
+		Consolidated:  c.consolidated.Load(),
 	}
 }
 

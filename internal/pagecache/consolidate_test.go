@@ -1,0 +1,145 @@
+package pagecache
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/sledgo/sled/internal/codec"
+	"github.com/sledgo/sled/internal/node"
+)
+
+// evictNow drops page id's node as the CLOCK hand would (P6), failing the
+// test if the page is not resident or its fragments are not written.
+func evictNow(t *testing.T, c *Cache, id node.PageID) {
+	t.Helper()
+	if err := c.log.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	s := c.slot(id, false)
+	p := s.p.Load()
+	if p == nil || p.Node == nil {
+		t.Fatalf("page %d is not resident", id)
+	}
+	if !c.swap(s, p, &Page{Locs: p.Locs, Frags: p.Frags}) {
+		t.Fatalf("evicting page %d lost a race", id)
+	}
+}
+
+func queued(c *Cache) []Scattered {
+	var ids []Scattered
+	for {
+		select {
+		case sc := <-c.Consolidations():
+			ids = append(ids, sc)
+		default:
+			return ids
+		}
+	}
+}
+
+// TestConsolidateScatteredPage is C3: a page whose image and fragments lie
+// in consolidateReads or more places is queued on its consolidateAfter-th
+// such page-in (not its first), and Consolidate rewrites it as one image:
+// same content, one read at the next page-in, and recovery finds it.
+func TestConsolidateScatteredPage(t *testing.T) {
+	lg := openLogged(t)
+	c := lg.c
+	// A leaf much larger than a fragment, so that fragments stay
+	// fragments (P4's byte rule) and the page ends up in several places.
+	var keys, vals [][]byte
+	for i := range 50 {
+		keys = append(keys, []byte(fmt.Sprintf("a%03d", i)))
+		vals = append(vals, make([]byte, 100))
+	}
+	keys = append(keys, counterKey)
+	vals = append(vals, []byte("0"))
+	id, err := c.CreatePage(node.NewLeaf([]byte{}, nil, 0, keys, vals), func(node.PageID) []codec.Section { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := mustLoad(t, c, id)
+	for range consolidateReads {
+		n, d := incr(t, p)
+		np, ok, err := c.Update(id, p, n, d)
+		if !ok || err != nil {
+			t.Fatalf("Update = %v, %v", ok, err)
+		}
+		p = np
+	}
+	locs := len(p.Locs)
+	if locs <= consolidateReads {
+		t.Fatalf("%d locations after %d fragments; the test needs more than %d", locs, consolidateReads, consolidateReads)
+	}
+	// Consolidate does not page a page in: an evicted page is left alone.
+	evictNow(t, c, id)
+	if err := c.Consolidate(Scattered{id, p.stamp()}); err != nil || c.Stats().Consolidated != 0 {
+		t.Fatalf("Consolidate of an evicted page: %v, %d consolidated", err, c.Stats().Consolidated)
+	}
+	for i := 1; i <= consolidateAfter; i++ {
+		before := c.Stats()
+		if got := counterOf(t, mustLoad(t, c, id)); got != consolidateReads {
+			t.Fatalf("page-in %d: counter %d, want %d", i, got, consolidateReads)
+		}
+		after := c.Stats()
+		if r := after.PageInReads - before.PageInReads; r != int64(locs) || after.Misses-before.Misses != 1 {
+			t.Fatalf("page-in %d: %d reads, %d misses; want %d reads, 1 miss", i, r, after.Misses-before.Misses, locs)
+		}
+		q := queued(c)
+		switch {
+		case i < consolidateAfter && len(q) != 0:
+			t.Fatalf("page-in %d queued %v before the %d-th scattered page-in", i, q, consolidateAfter)
+		case i == consolidateAfter && (len(q) != 1 || q[0] != Scattered{id, p.stamp()}):
+			t.Fatalf("page-in %d queued %v, want [{%d %d}]", i, q, id, p.stamp())
+		}
+		if i < consolidateAfter {
+			evictNow(t, c, id)
+		}
+	}
+	// A page written since it was queued is left to the byte rule (P4).
+	written := mustLoad(t, c, id)
+	n, d := incr(t, written)
+	written, ok, err := c.Update(id, written, n, d)
+	if !ok || err != nil {
+		t.Fatalf("Update = %v, %v", ok, err)
+	}
+	if err := c.Consolidate(Scattered{id, p.stamp()}); err != nil || c.Stats().Consolidated != 0 {
+		t.Fatalf("Consolidate of a page written since: %v, %d consolidated", err, c.Stats().Consolidated)
+	}
+	p = written
+	want := consolidateReads + 1
+	if err := c.Consolidate(Scattered{id, p.stamp()}); err != nil {
+		t.Fatal(err)
+	}
+	p = mustLoad(t, c, id)
+	if len(p.Locs) != 1 || p.Frags != 0 || counterOf(t, p) != want || c.Stats().Consolidated != 1 {
+		t.Fatalf("after Consolidate: %d locations, %d fragments, counter %d, %d consolidated; want 1, 0, %d, 1",
+			len(p.Locs), p.Frags, counterOf(t, p), c.Stats().Consolidated, want)
+	}
+	// Nothing left to do: a second Consolidate writes nothing.
+	logged := c.Stats().LoggedBytes
+	if err := c.Consolidate(Scattered{id, p.stamp()}); err != nil || c.Stats().LoggedBytes != logged {
+		t.Fatalf("second Consolidate: %v, wrote %d bytes", err, c.Stats().LoggedBytes-logged)
+	}
+	evictNow(t, c, id)
+	before := c.Stats()
+	if got := counterOf(t, mustLoad(t, c, id)); got != want {
+		t.Fatalf("after consolidation: counter %d, want %d", got, want)
+	}
+	if r := c.Stats().PageInReads - before.PageInReads; r != 1 {
+		t.Fatalf("page-in after consolidation: %d reads, want 1", r)
+	}
+	if len(queued(c)) != 0 {
+		t.Fatal("a one-read page-in queued the page")
+	}
+	rc := lg.recovered(t, nil)
+	if got := counterOf(t, mustLoad(t, rc, id)); got != want {
+		t.Fatalf("recovered: counter %d, want %d", got, want)
+	}
+	// A freed page is left alone.
+	if c.Free(id) == nil {
+		t.Fatal("Free found no state")
+	}
+	if err := c.Consolidate(Scattered{id, p.stamp()}); err != nil || c.Stats().Consolidated != 1 {
+		t.Fatalf("Consolidate of a freed page: %v, %d consolidated", err, c.Stats().Consolidated)
+	}
+}
