@@ -5,16 +5,20 @@ import (
 	"encoding/gob"
 	"errors"
 	"fmt"
+	"log"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
-// Memory mode runs every engine in a child process of its own (this
-// binary, re-run with -child): the peak RSS it reports is then that one
-// engine's process, from a fresh Go runtime, instead of a process whose heap
-// the harness and the engines that ran before it have already grown. The
+// Memory mode runs every engine in a child process of its own (this bench
+// built with only that engine linked in, run with -child): the peak RSS it
+// reports is then that one engine's process, from a fresh Go runtime,
+// instead of a process whose heap the harness and the engines that ran
+// before it have already grown, and whose text holds every engine. The
 // child does exactly what runEngine does in-process and sends the EngineRun
 // back on stdout (gob); its log goes to stderr, which it shares with the
 // parent.
@@ -126,13 +130,71 @@ func childArgs(parent []string, engine string, vs int, ds Dataset, profile strin
 		"-cpuprofile", profile)
 }
 
+// childBinaries caches, per engine, the binary built with only that engine
+// linked in ("" when it could not be built).
+var childBinaries = map[string]string{}
+
+// childBinary returns a build of this bench with only engine linked in
+// (the other engines' files are left out by their no<engine> tags), so that
+// the child's RSS does not count the other engines' code and data: the
+// binary's text pages are resident file pages, and a binary with every
+// engine is about three times the size. It builds from the bench module
+// in the working directory (where `go run .` runs) with the go command
+// that is on PATH, into a temporary directory; when it cannot (no module
+// here, no toolchain), it returns this binary and why not.
+func childBinary(engine string) (path string, note string) {
+	if p, ok := childBinaries[engine]; ok && p != "" {
+		return p, ""
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Sprintf("find this binary to re-run it: %v", err)
+	}
+	mod, err := os.ReadFile("go.mod")
+	if err != nil || !bytes.Contains(mod, []byte("module github.com/sledgo/sled/bench\n")) {
+		return exe, "not in the bench module's directory: children run this binary, with every engine linked in"
+	}
+	dir, err := os.MkdirTemp("", "sledbench-bin-*")
+	if err != nil {
+		return exe, fmt.Sprintf("no directory for child binaries (%v): children run this binary", err)
+	}
+	var tags []string
+	for _, e := range engines {
+		if e.name != engine {
+			tags = append(tags, "no"+e.name)
+		}
+	}
+	out := filepath.Join(dir, "bench-"+engine)
+	cmd := exec.Command("go", "build", "-tags", strings.Join(tags, ","), "-o", out, ".")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		childBinaries[engine] = ""
+		return exe, fmt.Sprintf("go build of a %s-only binary failed (%v): children run this binary", engine, err)
+	}
+	childBinaries[engine] = out
+	return out, ""
+}
+
+// removeChildBinaries removes the binaries childBinary built.
+func removeChildBinaries() {
+	for e, p := range childBinaries {
+		if p != "" {
+			os.RemoveAll(filepath.Dir(p))
+		}
+		delete(childBinaries, e)
+	}
+}
+
 // runEngineChild runs runEngine in a child process. A child that fails
 // (a crash, a bad result) is an EngineRun with Err set, like an engine that
 // fails in-process.
 func runEngineChild(parentArgs []string, engine string, vs int, ds Dataset, profile string) *EngineRun {
-	exe, err := os.Executable()
-	if err != nil {
-		return &EngineRun{Err: fmt.Errorf("find this binary to re-run it: %w", err)}
+	exe, note := childBinary(engine)
+	if exe == "" {
+		return &EngineRun{Workloads: map[string]*Result{}, Err: errors.New(note)}
+	}
+	if note != "" {
+		log.Printf("  %s: %s", engine, note)
 	}
 	cmd := exec.Command(exe, childArgs(parentArgs, engine, vs, ds, profile)...)
 	cmd.Env = append(os.Environ(), childEnv+"=1")

@@ -56,6 +56,7 @@ func TestEngineChild(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a child process with a load and a 300 ms mix")
 	}
+	t.Cleanup(removeChildBinaries)
 	args := []string{"-mode", "memory", "-records", "2000", "-dur", "300ms", "-engines", "sled", "-skip-durable"}
 	p := memoryPlan()
 	p.Records = 2000
@@ -75,6 +76,9 @@ func TestEngineChild(t *testing.T) {
 	}
 	if _, err := os.Stat("/proc/self/status"); err == nil && run.Mem.PeakRSS <= 0 {
 		t.Errorf("child memory not measured: %+v", run.Mem)
+	}
+	if p := childBinaries["sled"]; p == "" {
+		t.Error("no sled-only child binary was built")
 	}
 	bad := runEngineChild(args, "nosuchengine", 1024, ds, "")
 	if bad.Err == nil {

@@ -1,3 +1,5 @@
+//go:build !nobbolt
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+//go:build !nosled
+
 package main
 
 import (

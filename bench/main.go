@@ -161,6 +161,7 @@ func main() {
 		log.Fatal(err)
 	}
 
+	defer removeChildBinaries()
 	rep := &Report{Plan: p, Started: time.Now()}
 	profiled := false
 	if !*skipYCSB {
