@@ -140,8 +140,14 @@ func (db *DB) recover() error {
 	if err := db.settleMeta(); err != nil {
 		return err
 	}
+	bufSize := logBufferBytes(db.cfg.CacheCapacityBytes, db.cfg.SegmentSizeBytes)
+	// The log's ring is outside the Go heap and counted once (up to an
+	// eighth of the capacity; below 16 MiB its 2 MiB floor is a fixed
+	// cost); the rest of the capacity is the cache's, collector headroom
+	// included.
+	ring := min(int64(bufSize*log.DefaultBuffers), db.cfg.CacheCapacityBytes/8)
 	db.pc = pagecache.Open(pagecache.Options{
-		CacheCapacityBytes: pagecache.NodeBudget(db.cfg.CacheCapacityBytes),
+		CacheCapacityBytes: pagecache.NodeBudget(db.cfg.CacheCapacityBytes - ring),
 		Compression:        db.cfg.Compression,
 		CompressionLevel:   db.cfg.CompressionLevel,
 	})
@@ -217,6 +223,8 @@ func (db *DB) recover() error {
 		FS:               db.fs,
 		Dir:              db.fs.PathJoin(db.dir, logDirName),
 		SegmentSizeBytes: db.cfg.SegmentSizeBytes,
+		BufferSizeBytes:  bufSize,
+		Buffers:          log.DefaultBuffers,
 		FlushEvery:       db.cfg.FlushEvery,
 		MinEnd:           minEnd,
 		ReadOnly:         db.cfg.ReadOnly,
@@ -302,3 +310,19 @@ func (db *DB) createTree(name string) (*Tree, error) {
 	db.mu.created[name] = created
 	return t, nil
 }
+
+// logBufferBytes is the size of one of the log's I/O buffers for a cache
+// capacity: the ring of log.DefaultBuffers buffers takes an eighth of the
+// capacity, at least 2 MiB (so that a record of up to 128 KiB, a split's
+// images with room to spare, stays in line rather than in a blob file) and
+// at most 8 MiB, and a buffer at most half a segment. The ring counts
+// against the capacity (README, Memory).
+func logBufferBytes(capacity int64, segSize int) int {
+	ring := min(max(capacity/8, minLogRing), maxLogRing)
+	return int(min(ring/log.DefaultBuffers, int64(segSize/2)))
+}
+
+const (
+	minLogRing = 2 << 20
+	maxLogRing = 8 << 20
+)

@@ -42,16 +42,17 @@ func (db *DB) dirSize(dir string) (int64, error) {
 type Stats struct {
 	Trees int // named trees, the default tree included
 
-	Pages         int64   // allocated pages
-	CacheBytes    int64   // memory held by resident pages
-	CacheHits     int64   // page loads served from memory
-	CacheMisses   int64   // page loads read from the log
-	PageInReads   int64   // log reads of those page loads: one per image or fragment gathered
-	CacheHitRatio float64 // hits / (hits + misses)
-	Evictions     int64   // pages evicted from memory
-	PageUpdates   int64   // page state changes
-	PageImages    int64   // full page images written
-	PageFragments int64   // partial page updates (deltas) written
+	Pages          int64   // allocated pages
+	CacheBytes     int64   // memory held by resident pages
+	PageTableBytes int64   // memory the page table holds for pages not resident; counts against the capacity too
+	CacheHits      int64   // page loads served from memory
+	CacheMisses    int64   // page loads read from the log
+	PageInReads    int64   // log reads of those page loads: one per image or fragment gathered
+	CacheHitRatio  float64 // hits / (hits + misses)
+	Evictions      int64   // pages evicted from memory
+	PageUpdates    int64   // page state changes
+	PageImages     int64   // full page images written
+	PageFragments  int64   // partial page updates (deltas) written
 
 	LiveBytes          int64   // log bytes that pages still name
 	DiskBytes          int64   // bytes of all files (SizeOnDisk)
@@ -80,6 +81,7 @@ func (db *DB) Stats() Stats {
 		Trees:              len(db.TreeNames()),
 		Pages:              ps.Allocated,
 		CacheBytes:         ps.MemBytes,
+		PageTableBytes:     ps.TableBytes,
 		CacheHits:          ps.Hits,
 		CacheMisses:        ps.Misses,
 		PageInReads:        ps.PageInReads,

@@ -143,3 +143,81 @@ func TestConsolidateScatteredPage(t *testing.T) {
 		t.Fatalf("Consolidate of a freed page: %v, %d consolidated", err, c.Stats().Consolidated)
 	}
 }
+
+// recount sums, over every slot, what memBytes and tableBytes count.
+func recount(c *Cache) (mem, table int64) {
+	c.each(func(_ node.PageID, _ *slot, p *Page) {
+		mem += p.memBytes()
+		table += p.tableBytes()
+	})
+	return mem, table
+}
+
+// TestTableBytesExact is M1's accounting: through page-ins, updates,
+// evictions, consolidation, frees and recovery, the counters equal a
+// recount of the page states, and the node target is the capacity less
+// the table, floored at a quarter of the capacity.
+func TestTableBytesExact(t *testing.T) {
+	lg := openLogged(t)
+	c := lg.c
+	check := func(what string, c *Cache) {
+		t.Helper()
+		mem, table := recount(c)
+		s := c.Stats()
+		if s.MemBytes != mem || s.TableBytes != table {
+			t.Fatalf("%s: MemBytes %d TableBytes %d; a recount gives %d and %d", what, s.MemBytes, s.TableBytes, mem, table)
+		}
+	}
+	var ids []node.PageID
+	for i := range 20 {
+		ids = append(ids, createLeaf(t, c, fmt.Sprint("leaf", i)))
+	}
+	check("created", c)
+	for round := range 3 {
+		for i, id := range ids {
+			p := mustLoad(t, c, id)
+			n := tagLeaf(fmt.Sprint("leaf", i, "round", round))
+			d := image(n)
+			if i%2 == 0 {
+				d = node.Delta{Kind: node.DeltaSet, Key: []byte("tag"), Val: n.Val(0)}
+				n = d.Apply(p.Node)
+			}
+			if _, ok, err := c.Update(id, p, n, d); !ok || err != nil {
+				t.Fatalf("Update = %v, %v", ok, err)
+			}
+		}
+		check(fmt.Sprint("round ", round), c)
+		for _, id := range ids[:10] {
+			evictNow(t, c, id)
+		}
+		if c.Stats().TableBytes == 0 {
+			t.Fatal("evicted pages cost the table nothing")
+		}
+		check(fmt.Sprint("evicted, round ", round), c)
+	}
+	for _, id := range ids[:5] {
+		mustLoad(t, c, id)
+	}
+	check("paged in", c)
+	for _, id := range ids[15:] {
+		c.Free(id)
+	}
+	check("freed", c)
+	rc := lg.recovered(t, nil)
+	check("recovered", rc)
+	mustLoad(t, rc, ids[0])
+	check("recovered, paged in", rc)
+
+	saved := c.tableBytes.Load()
+	defer c.tableBytes.Store(saved)
+	c.capacity = 1000
+	defer func() { c.capacity = 0 }()
+	c.tableBytes.Store(300)
+	if got := c.nodeTarget(); got != 700 {
+		t.Errorf("nodeTarget = %d with capacity 1000 and a table of 300; want 700", got)
+	}
+	c.tableBytes.Store(900)
+	if got := c.nodeTarget(); got != 1000/minNodeShare {
+		t.Errorf("nodeTarget = %d with a table of 900; want the floor %d", got, 1000/minNodeShare)
+	}
+}

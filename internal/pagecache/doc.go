@@ -103,11 +103,13 @@
 // Memory:
 //
 //	M1. The resident memory (memBytes: nodes, their Pages and locations,
-//	    counted in allocator size classes) is over the capacity only inside
+//	    counted in allocator size classes) is over its target only inside
 //	    an operation: one that made pages resident evicts before it returns
 //	    (payForMemory) until it is back under, or nothing is evictable, or
 //	    what blocks eviction is a fragment the log has not written (P6), for
-//	    which it waits once.
+//	    which it waits once. The target is the capacity less tableBytes (the
+//	    states of pages not resident, kept exact by swap and counted once
+//	    after recovery), but at least a quarter of the capacity.
 //
 // The transition primitive (P8, P10..P13) racing with eviction, page-in,
 // relocation and a snapshot is modeled in models/pagecache.pml, with the

@@ -45,7 +45,7 @@ func (c *Cache) evictor() {
 			return
 		case <-c.evict:
 		}
-		for c.memBytes.Load() > c.capacity-c.capacity/10 {
+		for t := c.nodeTarget(); c.memBytes.Load() > t-t/10; t = c.nodeTarget() {
 			if evicted, _ := c.evictSome(evictBatch); evicted == 0 && c.sweptAll() {
 				break
 			}

@@ -77,7 +77,8 @@ type Stats struct {
 	Images        int64 // full images written (new pages, structure changes, consolidation)
 	Fragments     int64 // partial updates (deltas) written
 	FreedTotal    int64
-	MemBytes      int64 // approximate memory of resident nodes
+	MemBytes      int64 // memory of resident pages: nodes, Pages, locations (exact, in size classes)
+	TableBytes    int64 // memory of the states of pages not resident (Pages, locations)
 	Hits          int64 // Loads that found the page resident
 	Misses        int64 // Loads that read the page from the log
 	Evictions     int64
@@ -128,6 +129,10 @@ type Cache struct {
 	fragments atomic.Int64
 	freed     atomic.Int64
 	memBytes  atomic.Int64
+	// tableBytes is the memory of the states of pages that are not
+	// resident (their Page and locations, the page table's cost per page):
+	// it counts against the capacity too, leaving nodes the rest (M1).
+	tableBytes atomic.Int64
 	hits      atomic.Int64
 	misses    atomic.Int64
 	evictions atomic.Int64
@@ -874,9 +879,23 @@ func (c *Cache) reclaim() bool {
 	return moved
 }
 
+// nodeTarget is what resident pages may hold (M1): the capacity less what
+// the page table holds for the pages that are not resident, but never less
+// than minNodeShare of the capacity, so that a table larger than the
+// capacity leaves the cache working instead of evicting everything.
+func (c *Cache) nodeTarget() int64 {
+	return max(c.capacity-c.tableBytes.Load(), c.capacity/minNodeShare)
+}
+
+// minNodeShare: nodes keep at least 1/minNodeShare of the capacity.
+const minNodeShare = 4
+
 func (c *Cache) addMem(d int64) {
 	m := c.memBytes.Add(d)
-	if d > 0 && c.evict != nil && m > c.capacity-c.capacity/10 {
+	if d > 0 && c.evict != nil {
+		if t := c.nodeTarget(); m <= t-t/10 {
+			return
+		}
 		select {
 		case c.evict <- struct{}{}:
 		default:
@@ -894,13 +913,13 @@ func (c *Cache) addMem(d int64) {
 // keep the cache over its capacity, the caller waits for the log to write
 // what it holds now, and evicts again.
 func (c *Cache) payForMemory() {
-	if c.evict == nil || c.memBytes.Load() <= c.capacity {
+	if c.evict == nil || c.memBytes.Load() <= c.nodeTarget() {
 		return
 	}
 	waited := false
 	for range payRounds {
 		evicted, unwritten := c.evictSome(payBatch)
-		if c.memBytes.Load() <= c.capacity {
+		if c.memBytes.Load() <= c.nodeTarget() {
 			return
 		}
 		if evicted == 0 && unwritten == 0 {
@@ -930,6 +949,7 @@ func (c *Cache) Stats() Stats {
 		Fragments:     c.fragments.Load(),
 		FreedTotal:    c.freed.Load(),
 		MemBytes:      c.memBytes.Load(),
+		TableBytes:    c.tableBytes.Load(),
 		Hits:          c.hits.Load(),
 		Misses:        c.misses.Load(),
 		Evictions:     c.evictions.Load(),

@@ -84,17 +84,22 @@ func (c *Cache) Replay(lsn log.LSN, size uint32, sec codec.Section) error {
 // FinishRecovery counts allocated pages and makes free ids reusable.
 func (c *Cache) FinishRecovery() {
 	c.recovering("FinishRecovery")
+	var table int64
 	c.each(func(id node.PageID, s *slot, p *Page) {
 		switch {
 		case p == nil || p.freed:
 			if p == nil {
-				s.p.Store(&Page{freed: true})
+				p = &Page{freed: true}
+				s.p.Store(p)
 			}
 			push(&c.free, &idNode{id: id})
 		default:
 			c.allocated.Add(1)
 		}
+		table += p.tableBytes()
 	})
+	// Recovery stored states without swap: count them once (M1).
+	c.tableBytes.Add(table)
 }
 
 // each calls fn with every page id up to the highest allocated, its slot

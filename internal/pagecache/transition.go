@@ -183,6 +183,9 @@ func (c *Cache) swap(s *slot, old, new *Page) bool {
 	if !s.p.CompareAndSwap(old, new) {
 		return false
 	}
+	if d := new.tableBytes() - old.tableBytes(); d != 0 {
+		c.tableBytes.Add(d) // before addMem, which reads the target it sets
+	}
 	if d := new.memBytes() - old.memBytes(); d != 0 {
 		c.addMem(d)
 	}
@@ -208,12 +211,22 @@ func checkSwap(old, new *Page) {
 // memBytes is the memory a resident state holds (0 for nil or
 // non-resident): its node, exactly (node.MemBytes), the Page itself and its
 // locations, in the allocator's size classes. A non-resident state's Page
-// and locations are the page table's fixed cost per page, not the cache's.
+// and locations are the page table's cost per page (tableBytes).
 func (p *Page) memBytes() int64 {
 	if p == nil || p.Node == nil {
 		return 0
 	}
 	return int64(p.Node.MemBytes() + pageStructBytes + node.AllocBytes(cap(p.Locs)*locBytes))
+}
+
+// tableBytes is the memory a state that is not resident holds in the page
+// table (0 for nil and resident states, which memBytes counts): the Page
+// and its locations, in the allocator's size classes. Tombstones count.
+func (p *Page) tableBytes() int64 {
+	if p == nil || p.Node != nil {
+		return 0
+	}
+	return int64(pageStructBytes + node.AllocBytes(cap(p.Locs)*locBytes))
 }
 
 var (
