@@ -30,7 +30,11 @@
 //
 //	record:   section count (uvarint) | section × count
 //	section:  kind (1 byte) | page (uvarint) | body length (uvarint) | body
-//	kinds:    1 image:        page = the page (!= 0); body = node (below)
+//	kinds:    1 image:        page = the page (!= 0); body = 0x80 | the node's
+//	                          buffer (flat form: internal/node/layout.go, checked by
+//	                          node.FromBytes), or a node in the varint form (below),
+//	                          which databases written before the flat form hold
+//	                          (its first byte, the flags, never has bit 7 set)
 //	          2 delta:        page = the page (!= 0);
 //	                          body = delta kind (1 byte: 2 set, 3 delete) |
 //	                                 uvarint(len(key)) | key | value (set only: the rest of the body)
@@ -49,7 +53,9 @@
 // capped at their length (Caveat: the record buffer must outlive them and
 // must not be reused while they are in use).
 //
-// # Node (EncodeNode / DecodeNode)
+// # Node, varint form (EncodeNode / DecodeNode)
+//
+// Images were written in this form before the flat one; it is still read.
 //
 //	node:     flags (1 byte) | level (1 byte) | next (uvarint) |
 //	          uvarint(len(lo)) | lo | [uvarint(len(hi)) | hi] |

@@ -61,6 +61,10 @@ type Section struct {
 	Kind  SectionKind
 	Page  node.PageID // SecImage, SecDelta, SecFree, SecTreeCreate (the root); never 0 for these
 	Node  *node.Node  // SecImage
+	// Varint (SecImage): the image is in the varint form (EncodeNode) of
+	// databases written before the flat form; set by decoding, so that a
+	// record re-encodes to its own bytes. Writers leave it false.
+	Varint bool
 	Delta node.Delta  // SecDelta: Kind DeltaSet or DeltaDel, Key, and Val for DeltaSet
 	Name  string      // SecTreeCreate, SecTreeDrop
 	Value uint64      // SecIDReserve
@@ -381,10 +385,48 @@ func appendBatchDelta(dst []byte, d node.Delta) []byte {
 	return dst
 }
 
+// imageFlat is the first byte of an image body in the flat form: the node's
+// own buffer follows (internal/node/layout.go), so a page-in copies it and
+// checks it (node.FromBytes) instead of decoding entry by entry. Any other
+// first byte is the flags byte of the varint form (EncodeNode), whose
+// known flags never include it.
+const imageFlat = 0x80
+
+func imageSize(s *Section) int {
+	if s.Varint {
+		return NodeSize(s.Node)
+	}
+	return 1 + len(s.Node.Bytes())
+}
+
+func appendImage(dst []byte, s *Section) []byte {
+	if s.Varint {
+		return EncodeNode(dst, s.Node)
+	}
+	dst = append(dst, imageFlat)
+	return append(dst, s.Node.Bytes()...)
+}
+
+// decodeImage decodes an image body of either form into a node that keeps
+// nothing of b.
+func decodeImage(b []byte) (n *node.Node, varint bool, err error) {
+	if len(b) == 0 || b[0] != imageFlat {
+		n, err = DecodeNode(b)
+		return n, true, err
+	}
+	buf := make([]byte, len(b)-1)
+	copy(buf, b[1:])
+	n, err = node.FromBytes(buf)
+	if err != nil {
+		return nil, false, pageCorruptf("flat image: %v", err)
+	}
+	return n, false, nil
+}
+
 func sectionBodySize(s *Section) int {
 	switch s.Kind {
 	case SecImage:
-		return NodeSize(s.Node)
+		return imageSize(s)
 	case SecDelta:
 		return deltaBodySize(s.Delta)
 	case SecFree:
@@ -429,7 +471,7 @@ func AppendSections(dst []byte, secs []Section) []byte {
 		dst = binary.AppendUvarint(dst, uint64(body))
 		switch s.Kind {
 		case SecImage:
-			dst = EncodeNode(dst, s.Node)
+			dst = appendImage(dst, s)
 		case SecDelta:
 			if s.Delta.Kind == node.DeltaBatch {
 				dst = appendBatchDelta(dst, s.Delta)
@@ -535,11 +577,11 @@ func decodeSection(i int, f sectionFrame) (Section, error) {
 	s := Section{Kind: f.kind, Page: f.page}
 	switch f.kind {
 	case SecImage:
-		n, err := DecodeNode(f.body)
+		n, varint, err := decodeImage(f.body)
 		if err != nil {
 			return Section{}, fmt.Errorf("section %d (page %d): %w", i, f.page, err)
 		}
-		s.Node = n
+		s.Node, s.Varint = n, varint
 	case SecDelta:
 		r := reader{b: f.body}
 		kb, _ := r.byte1()

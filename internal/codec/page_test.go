@@ -860,6 +860,8 @@ func FuzzDecodeSections(f *testing.F) {
 	f.Add(smallRecord())
 	f.Add(AppendSections(nil, nil))
 	f.Add(AppendSections(nil, []Section{{Kind: SecImage, Page: 1, Node: sampleNodes()["index-many"]}}))
+	f.Add(AppendSections(nil, []Section{{Kind: SecImage, Page: 1, Node: sampleNodes()["leaf"]}}))
+	f.Add(AppendSections(nil, []Section{{Kind: SecImage, Page: 1, Node: sampleNodes()["index-marked"], Varint: true}}))
 	f.Add([]byte{1, byte(SecDelta), 1, 2, byte(node.DeltaSet), 0})
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0x0f})
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -983,5 +985,60 @@ func BenchmarkDecodeLeaf(b *testing.B) {
 		if _, err := DecodeNode(enc); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestImageForms: writers put images in the flat form (0x80, then the
+// node's own buffer); records holding the varint form (databases written
+// before it) still decode, say so (Section.Varint) and re-encode to their
+// own bytes; a flat image that node.FromBytes rejects is corruption.
+func TestImageForms(t *testing.T) {
+	for name, n := range sampleNodes() {
+		t.Run(name, func(t *testing.T) {
+			flat := AppendSections(nil, []Section{{Kind: SecImage, Page: 7, Node: n}})
+			if !bytes.Contains(flat, append([]byte{imageFlat}, n.Bytes()...)) {
+				t.Fatalf("the record %x does not hold 0x80 and the node's buffer", flat)
+			}
+			varint := AppendSections(nil, []Section{{Kind: SecImage, Page: 7, Node: n, Varint: true}})
+			if !bytes.Contains(varint, EncodeNode(nil, n)) {
+				t.Fatalf("the varint record %x does not hold EncodeNode's bytes", varint)
+			}
+			for _, c := range []struct {
+				name   string
+				rec    []byte
+				varint bool
+			}{{"flat", flat, false}, {"varint", varint, true}} {
+				secs, err := DecodeSections(c.rec)
+				if err != nil {
+					t.Fatalf("%s: %v", c.name, err)
+				}
+				if len(secs) != 1 || secs[0].Varint != c.varint {
+					t.Fatalf("%s: decoded %+v, want one image with Varint %v", c.name, secs, c.varint)
+				}
+				if err := nodeDiff(secs[0].Node, n); err != nil {
+					t.Fatalf("%s: %v", c.name, err)
+				}
+				if !bytes.Equal(secs[0].Node.Bytes(), n.Bytes()) {
+					t.Fatalf("%s: the decoded node's buffer differs", c.name)
+				}
+				if got := AppendSections(nil, secs); !bytes.Equal(got, c.rec) {
+					t.Fatalf("%s: re-encodes to %x, not %x", c.name, got, c.rec)
+				}
+				checkSectionsDecode(t, c.rec)
+			}
+		})
+	}
+	// A flat image whose buffer is not a node: the layout version byte
+	// (the first of the buffer) is wrong.
+	n := sampleNodes()["leaf"]
+	rec := AppendSections(nil, []Section{{Kind: SecImage, Page: 7, Node: n}})
+	i := bytes.Index(rec, append([]byte{imageFlat}, n.Bytes()...))
+	bad := bytes.Clone(rec)
+	bad[i+1] ^= 0xff
+	if _, err := DecodeSections(bad); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("a flat image with a bad version decodes: %v", err)
+	}
+	if _, _, err := FindPage(bad, 7); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("FindPage of a bad flat image: %v", err)
 	}
 }

@@ -145,7 +145,7 @@ func (c *Cache) Consolidate(sc Scattered) error {
 	if ok {
 		c.consolidated.Add(1)
 		if s := c.slot(sc.ID, false); s != nil {
-			s.scattered.Store(0)
+			s.resetScattered()
 		}
 	}
 	return err

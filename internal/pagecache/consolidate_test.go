@@ -144,6 +144,19 @@ func TestConsolidateScatteredPage(t *testing.T) {
 	}
 }
 
+// checkResidentHints checks R1 at rest: every slot's resident hint says
+// whether its page is resident.
+func checkResidentHints(c *Cache) error {
+	var err error
+	c.each(func(id node.PageID, s *slot, p *Page) {
+		hint := s.meta.Load()&residentBit != 0
+		if resident := p != nil && p.Node != nil; hint != resident && err == nil {
+			err = fmt.Errorf("page %d: resident %v, hint %v", id, resident, hint)
+		}
+	})
+	return err
+}
+
 // recount sums, over every slot, what memBytes and tableBytes count.
 func recount(c *Cache) (mem, table int64) {
 	c.each(func(_ node.PageID, _ *slot, p *Page) {
@@ -166,6 +179,9 @@ func TestTableBytesExact(t *testing.T) {
 		s := c.Stats()
 		if s.MemBytes != mem || s.TableBytes != table {
 			t.Fatalf("%s: MemBytes %d TableBytes %d; a recount gives %d and %d", what, s.MemBytes, s.TableBytes, mem, table)
+		}
+		if err := checkResidentHints(c); err != nil {
+			t.Fatalf("%s: %v", what, err)
 		}
 	}
 	var ids []node.PageID

@@ -110,6 +110,13 @@
 //	    which it waits once. The target is the capacity less tableBytes (the
 //	    states of pages not resident, kept exact by swap and counted once
 //	    after recovery), but at least a quarter of the capacity.
+//	R1. A slot's resident hint (residentBit) is set whenever its page is
+//	    resident and no transition of it is in flight: swap sets it after
+//	    every CAS to a resident state, and one that makes the page not
+//	    resident clears it and then sets it again if the state it reads
+//	    back is resident (a page-in that raced it). Eviction skips slots
+//	    without the hint unread; a stale hint on a page that is not
+//	    resident costs one read of its state.
 //
 // The transition primitive (P8, P10..P13) racing with eviction, page-in,
 // relocation and a snapshot is modeled in models/pagecache.pml, with the

@@ -64,9 +64,12 @@ func (c *Cache) sweptAll() bool {
 	return c.hands[0].n.Load()*evictShards%(c.next.Load()+1) < evictBatch
 }
 
-// evictSome advances the CLOCK hand of one shard over up to n pages and
-// returns how many it evicted, and how many it would have evicted but for a
-// fragment not yet written to the log file (P6).
+// evictSome advances the CLOCK hand of one shard over up to n resident
+// pages and returns how many it evicted, and how many it would have
+// evicted but for a fragment not yet written to the log file (P6). It
+// skips pages that are not resident by their slot's resident hint (R1)
+// without reading their state, passing at most n*scanPerCandidate slots,
+// and claims slots from the hand claimRun at a time.
 func (c *Cache) evictSome(n int) (evicted, unwritten int) {
 	if c.log == nil {
 		return 0, 0
@@ -74,38 +77,54 @@ func (c *Cache) evictSome(n int) (evicted, unwritten int) {
 	written := c.log.Written()
 	shard := rand.Uint64N(evictShards)
 	hand := &c.hands[shard].n
-	for i := 0; i < n; i++ {
-		hi := c.next.Load()
-		if hi < evictShards {
-			hi = evictShards
-		}
-		// The shard's ids are shard, shard+evictShards, ... below hi.
-		perShard := hi/evictShards + 1
-		id := node.PageID((hand.Add(1)%perShard)*evictShards + shard)
-		if id == 0 || uint64(id) > c.next.Load() {
-			continue
-		}
-		s := c.slot(id, false)
-		if s == nil {
-			continue
-		}
-		if r := s.ref.Load(); r > 0 {
-			s.ref.Store(r - 1)
-			continue
-		}
-		p := s.p.Load()
-		if p == nil || p.freed || p.Node == nil || len(p.Locs) == 0 || p.Node.Frozen() || p.Node.HasMark() || p.prior.Load() != nil {
-			continue
-		}
-		if p.lastLoc() >= written {
-			unwritten++
-			continue // a fragment is still only in a log buffer
-		}
-		// P6: drop the node only over the exact state we judged.
-		if c.swap(s, p, &Page{Locs: p.Locs, Frags: p.Frags}) {
-			c.evictions.Add(1)
-			evicted++
+	hi := c.next.Load()
+	if hi < evictShards {
+		hi = evictShards
+	}
+	// The shard's ids are shard, shard+evictShards, ... below hi.
+	perShard := hi/evictShards + 1
+	run := min(claimRun, perShard) // never more than one lap per claim
+	seen, passed := 0, 0
+	for seen < n && passed < n*scanPerCandidate {
+		start := hand.Add(run) - run
+		for k := uint64(0); k < run && seen < n; k++ {
+			passed++
+			id := node.PageID(((start+k)%perShard)*evictShards + shard)
+			if id == 0 || uint64(id) > hi {
+				continue
+			}
+			s := c.slot(id, false)
+			if s == nil || s.meta.Load()&residentBit == 0 {
+				continue
+			}
+			seen++
+			if r := s.ref.Load(); r > 0 {
+				s.ref.Store(r - 1)
+				continue
+			}
+			p := s.p.Load()
+			if p == nil || p.freed || p.Node == nil || len(p.Locs) == 0 || p.Node.Frozen() || p.Node.HasMark() || p.prior.Load() != nil {
+				continue
+			}
+			if p.lastLoc() >= written {
+				unwritten++
+				continue // a fragment is still only in a log buffer
+			}
+			// P6: drop the node only over the exact state we judged.
+			if c.swap(s, p, &Page{Locs: p.Locs, Frags: p.Frags}) {
+				c.evictions.Add(1)
+				evicted++
+			}
 		}
 	}
 	return evicted, unwritten
 }
+
+const (
+	// claimRun: slots an evictor takes from its shard's hand with one
+	// atomic add, so that concurrent evictors do not contend per slot.
+	claimRun = 16
+	// scanPerCandidate bounds the slots evictSome passes per resident
+	// page it may look at, when most pages are not resident.
+	scanPerCandidate = 64
+)

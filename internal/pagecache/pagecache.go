@@ -93,13 +93,37 @@ type Stats struct {
 type slot struct {
 	p   atomic.Pointer[Page]
 	ref atomic.Uint32 // CLOCK reference count, 0..2
-	// scattered counts page-ins of this page that needed at least
-	// consolidateReads reads since it was last consolidated (C3); it
-	// fits the padding after ref, so a slot stays 16 bytes.
-	scattered atomic.Uint32
+	// meta packs, in the padding after ref (a slot stays 16 bytes):
+	// residentBit, the resident hint (R1), and below it the count of
+	// page-ins of this page that needed at least consolidateReads reads
+	// since it was last consolidated (C3).
+	meta atomic.Uint32
 }
 
+const (
+	residentBit   = 1 << 31
+	scatteredMask = 1<<16 - 1
+)
+
 type chunk [chunkLen]slot
+
+// countScattered counts a scattered page-in (C3) and returns the count,
+// which saturates well below the resident bit.
+func (s *slot) countScattered() uint32 {
+	for {
+		m := s.meta.Load()
+		n := m & scatteredMask
+		if n == scatteredMask {
+			return n
+		}
+		if s.meta.CompareAndSwap(m, m+1) { // C3: only the count changes
+			return n + 1
+		}
+	}
+}
+
+// resetScattered zeroes the scattered count, keeping the resident hint.
+func (s *slot) resetScattered() { s.meta.And(^uint32(scatteredMask)) }
 
 // Options configures a log-backed cache.
 type Options struct {
@@ -291,7 +315,7 @@ func (c *Cache) loadSlow(id node.PageID, s *slot) (*Page, error) {
 			// One sweep of grace, so the caller can use the page before the
 			// hand comes back; a page read once stays below re-read pages.
 			s.ref.Store(1)
-			if len(p.Locs) >= consolidateReads && s.scattered.Add(1) >= consolidateAfter && c.consolidate != nil {
+			if len(p.Locs) >= consolidateReads && c.consolidate != nil && s.countScattered() >= consolidateAfter {
 				select {
 				case c.consolidate <- Scattered{id, p.stamp()}: // C3
 				default:

@@ -120,6 +120,11 @@ func lfEvictUpdate(updaters, loaders int, racy bool) lfsched.Scenario {
 			})
 		}
 		r.Wait()
+		if !racy {
+			if err := checkResidentHints(c); err != nil {
+				return fmt.Errorf("after the run: %v", err) // R1
+			}
+		}
 		want := uint64(updaters)
 		p, err := c.Load(id)
 		if err != nil || lfCount(p) != want {

@@ -183,6 +183,20 @@ func (c *Cache) swap(s *slot, old, new *Page) bool {
 	if !s.p.CompareAndSwap(old, new) {
 		return false
 	}
+	// R1: the resident hint is set after every CAS to a resident state,
+	// and cleared after a CAS to a state that is not resident only while
+	// the state still is not resident.
+	if new.Node != nil {
+		if s.meta.Load()&residentBit == 0 {
+			s.meta.Or(residentBit)
+		}
+	} else if old != nil && old.Node != nil {
+		s.meta.And(^uint32(residentBit))
+		lfdelay.Point("pagecache.hint")
+		if cur := s.p.Load(); cur != nil && cur.Node != nil {
+			s.meta.Or(residentBit)
+		}
+	}
 	if d := new.tableBytes() - old.tableBytes(); d != 0 {
 		c.tableBytes.Add(d) // before addMem, which reads the target it sets
 	}
