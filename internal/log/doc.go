@@ -16,7 +16,11 @@
 // and leaves. A buffer that cannot take a record is sealed and the next one
 // of the ring installed; the last writer to leave a sealed buffer hands it to
 // the I/O goroutine, which writes buffers in LSN order and syncs when a Flush
-// waits (one sync for every waiter: group commit). Written and Stable are the
+// waits (one sync for every waiter: group commit). Before a sync it waits
+// (at most as long as the last sync took) until as many Flush calls have
+// come since the last sync started as were waiting when it ended, so that
+// the writers one sync wakes make the next one instead of the one after
+// (gather, io.go); a lone writer never waits. Written and Stable are the
 // ends of the written and of the durable (written and synced) prefixes.
 //
 // # Record frame (little endian)

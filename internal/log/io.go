@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"time"
 
 	"github.com/sledgo/sled/internal/invariants"
 	"github.com/sledgo/sled/internal/lfdelay"
@@ -33,6 +34,14 @@ func (l *Log) ioLoop() {
 				l.writeReady()
 			}
 		}
+		if l.err() == nil && l.wanted.Load() > l.stable.Load() && l.gather() {
+			// Seal what the gathered waiters wrote, then sync once for
+			// them all.
+			if want := l.wanted.Load(); want > l.written.Load() {
+				l.trySeal(LSN(want))
+				l.writeReady()
+			}
+		}
 		if l.err() == nil {
 			st, w := l.stable.Load(), l.written.Load()
 			if l.wanted.Load() > st && w > st {
@@ -49,6 +58,46 @@ func (l *Log) ioLoop() {
 		}
 	}
 }
+
+// gather delays the next sync until as many Flush calls have arrived
+// since the last sync started as waited when it ended (io.peak), or for at
+// most the last sync's duration (capped at maxGather), whichever comes
+// first, writing buffers as they fill meanwhile. It reports whether it
+// waited.
+//
+// Without it, writers that a sync wakes find the next sync already
+// started for those that arrived during the last one, and wait for the
+// one after: with many writers, each sync covers about half of them.
+// Waiting for the woken ones to come back (they each apply a write and
+// flush again, microseconds of CPU) lets one sync cover them all; a lone
+// writer, or writers that stop, cost no wait or one bounded wait.
+func (l *Log) gather() bool {
+	peak := l.io.peak
+	arrived := func() int64 { return l.syncArrivals.Load() - l.io.arrivals }
+	if peak <= 1 || arrived() >= peak {
+		return false
+	}
+	timer := time.NewTimer(min(l.io.lastSync, maxGather))
+	defer timer.Stop()
+	for arrived() < peak && l.err() == nil {
+		select {
+		case <-l.kick:
+			l.writeReady()
+			if want := l.wantedW.Load(); want > l.written.Load() {
+				l.trySeal(LSN(want)) // a Read waits: do not make it wait for the sync
+				l.writeReady()
+			}
+		case <-timer.C:
+			return true
+		case <-l.stopIO:
+			return true
+		}
+	}
+	return true
+}
+
+// maxGather bounds how long gather delays a sync.
+const maxGather = 2 * time.Millisecond
 
 // writeReady writes every buffer that is ready, in order.
 func (l *Log) writeReady() {
@@ -82,9 +131,7 @@ func (l *Log) writeReady() {
 		}
 		lfdelay.Point("log.written")
 		l.written.Store(uint64(end))
-		l.waitMu.Lock()
-		l.writtenCond.Broadcast()
-		l.waitMu.Unlock()
+		l.writtenN.broadcast()
 	}
 }
 
@@ -117,21 +164,26 @@ func (l *Log) writeAt(p []byte, lsn LSN) error {
 // written before the sync started (L6).
 func (l *Log) syncNow() {
 	w := l.written.Load()
+	l.io.arrivals = l.syncArrivals.Load()
 	if l.io.file != nil {
+		start := time.Now()
 		if err := l.io.file.Sync(); err != nil {
 			l.fail(fmt.Errorf("sync %s: %w", segName(l.io.seg), err))
 			return
 		}
+		l.io.lastSync = time.Since(start)
 		l.stats.syncs.Add(1)
 	}
+	// Everyone waiting now (those this sync covers included: they have
+	// not woken yet) is a writer that will flush again soon: the next
+	// sync waits for as many (gather).
+	l.io.peak = l.syncWaiters.Load()
 	if invariants.Enabled && w < l.stable.Load() {
 		invariants.Failf("L6", "Stable would go back from %d to %d", l.stable.Load(), w)
 	}
 	lfdelay.Point("log.stable")
 	l.stable.Store(w) // L6: everything below w was written before the sync
-	l.waitMu.Lock()
-	l.stableCond.Broadcast()
-	l.waitMu.Unlock()
+	l.stableN.broadcast()
 }
 
 // createSegment creates the file of seg at its full size and makes it and

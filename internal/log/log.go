@@ -46,11 +46,14 @@ type Log struct {
 	stable  atomic.Uint64 // Stable(); stored by the I/O goroutine only (L6)
 	wanted  atomic.Uint64 // largest LSN a Flush waits for to be stable
 	wantedW atomic.Uint64 // largest LSN a Read waits for to be written
+	// syncWaiters counts Flush calls waiting for a sync, and syncArrivals
+	// every Flush call that had to wait, ever; the I/O goroutine reads
+	// them to gather waiters into one sync (gather).
+	syncWaiters  atomic.Int64
+	syncArrivals atomic.Int64
 
-	// waitMu guards nothing but the waits on the two conditions below.
-	waitMu      sync.Mutex
-	stableCond  *sync.Cond // broadcast when stable advances or on error
-	writtenCond *sync.Cond // broadcast when written advances or on error
+	stableN  notifier // broadcast when stable advances, on error and on Close
+	writtenN notifier // broadcast when written advances, on error and on Close
 
 	kick   chan struct{} // wakes the I/O goroutine; capacity 1
 	stopIO chan struct{}
@@ -64,6 +67,13 @@ type Log struct {
 		gen  uint64   // generation of the next buffer to write
 		seg  uint64   // segment of file
 		file vfs.File // file of segment seg; nil until created
+		// peak is the number of Flush calls waiting when the last sync
+		// ended, arrivals the count of syncArrivals when it started, and
+		// lastSync how long it took: gather waits until peak calls have
+		// arrived since the last sync started, at most lastSync.
+		peak     int64
+		arrivals int64
+		lastSync time.Duration
 	}
 
 	files struct {
@@ -142,8 +152,6 @@ func Open(opts Options, replayFrom LSN, replay func(lsn LSN, kind Kind, body []b
 		ioDone:   make(chan struct{}),
 	}
 	l.ring.cond = sync.NewCond(&l.ring.Mutex)
-	l.stableCond = sync.NewCond(&l.waitMu)
-	l.writtenCond = sync.NewCond(&l.waitMu)
 	l.files.m = make(map[uint64]vfs.File)
 	l.ring.busy = make([]bool, l.nbuf)
 	l.ring.data = make([][]byte, l.nbuf)
@@ -254,10 +262,8 @@ func (l *Log) wakeAll() {
 	l.ring.Lock()
 	l.ring.cond.Broadcast()
 	l.ring.Unlock()
-	l.waitMu.Lock()
-	l.stableCond.Broadcast()
-	l.writtenCond.Broadcast()
-	l.waitMu.Unlock()
+	l.stableN.broadcast()
+	l.writtenN.broadcast()
 }
 
 // writable returns the error a writing method must return, or nil.
@@ -354,4 +360,35 @@ func (l *Log) closeFiles() {
 		_ = f.Close() // read or already synced: nothing to lose
 		delete(l.files.m, seg)
 	}
+}
+
+// notifier wakes every goroutine waiting for a condition to change: a
+// waiter takes the channel, rechecks its condition, and waits for the
+// channel to close; broadcast closes it. Unlike a sync.Cond, the waiters
+// that one broadcast wakes do not then queue for a mutex one after the
+// other, which with many flushers delayed the last by tens of
+// microseconds after every sync.
+type notifier struct {
+	mu sync.Mutex    // guards ch
+	ch chan struct{} // closed by the next broadcast; nil when nobody waits
+}
+
+// wait returns the channel the next broadcast closes. Check the condition
+// after calling it, then wait on it.
+func (n *notifier) wait() <-chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.ch == nil {
+		n.ch = make(chan struct{})
+	}
+	return n.ch
+}
+
+func (n *notifier) broadcast() {
+	n.mu.Lock()
+	if n.ch != nil {
+		close(n.ch)
+		n.ch = nil
+	}
+	n.mu.Unlock()
 }

@@ -363,22 +363,26 @@ func (l *Log) waitStable(target LSN) error {
 		return l.err()
 	}
 	maxStore(&l.wanted, uint64(target))
+	l.syncWaiters.Add(1) // before the kick, so that gather counts this call
+	l.syncArrivals.Add(1)
+	defer l.syncWaiters.Add(-1)
 	select {
 	case l.kick <- struct{}{}:
 	default:
 	}
-	l.waitMu.Lock()
-	defer l.waitMu.Unlock()
-	for LSN(l.stable.Load()) < target {
+	for {
+		ch := l.stableN.wait() // before the checks: a broadcast after them closes ch
+		if LSN(l.stable.Load()) >= target {
+			return l.err()
+		}
 		if err := l.err(); err != nil {
 			return err
 		}
 		if l.closed.Load() {
 			return ErrClosed
 		}
-		l.stableCond.Wait()
+		<-ch
 	}
-	return l.err()
 }
 
 // maxStore raises a to v if it is below.
@@ -408,16 +412,18 @@ func (l *Log) waitWritten(target LSN) error {
 	case l.kick <- struct{}{}:
 	default:
 	}
-	l.waitMu.Lock()
-	defer l.waitMu.Unlock()
-	for LSN(l.written.Load()) < target {
+	for {
+		ch := l.writtenN.wait() // before the checks: a broadcast after them closes ch
+		if LSN(l.written.Load()) >= target {
+			break
+		}
 		if err := l.err(); err != nil {
 			return err
 		}
 		if l.closed.Load() {
 			return ErrClosed
 		}
-		l.writtenCond.Wait()
+		<-ch
 	}
 	return nil
 }
