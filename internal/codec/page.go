@@ -58,16 +58,16 @@ func (k SectionKind) usesPage() bool { return k.pageKind() || k == SecTreeCreate
 // atomically. Only the fields named for Kind are encoded; the others are
 // ignored by AppendSections and zero after decoding.
 type Section struct {
-	Kind  SectionKind
-	Page  node.PageID // SecImage, SecDelta, SecFree, SecTreeCreate (the root); never 0 for these
-	Node  *node.Node  // SecImage
+	Kind SectionKind
+	Page node.PageID // SecImage, SecDelta, SecFree, SecTreeCreate (the root); never 0 for these
+	Node *node.Node  // SecImage
 	// Varint (SecImage): the image is in the varint form (EncodeNode) of
 	// databases written before the flat form; set by decoding, so that a
 	// record re-encodes to its own bytes. Writers leave it false.
 	Varint bool
-	Delta node.Delta  // SecDelta: Kind DeltaSet or DeltaDel, Key, and Val for DeltaSet
-	Name  string      // SecTreeCreate, SecTreeDrop
-	Value uint64      // SecIDReserve
+	Delta  node.Delta // SecDelta: Kind DeltaSet or DeltaDel, Key, and Val for DeltaSet
+	Name   string     // SecTreeCreate, SecTreeDrop
+	Value  uint64     // SecIDReserve
 }
 
 const (

@@ -157,13 +157,13 @@ type Cache struct {
 	// resident (their Page and locations, the page table's cost per page):
 	// it counts against the capacity too, leaving nodes the rest (M1).
 	tableBytes atomic.Int64
-	hits      atomic.Int64
-	misses    atomic.Int64
-	evictions atomic.Int64
-	logged    atomic.Int64
-	raw       atomic.Int64
-	canceled  atomic.Int64
-	relocated atomic.Int64
+	hits       atomic.Int64
+	misses     atomic.Int64
+	evictions  atomic.Int64
+	logged     atomic.Int64
+	raw        atomic.Int64
+	canceled   atomic.Int64
+	relocated  atomic.Int64
 	// pageInReads: log reads made by page-ins (one per location), beside
 	// misses (page-ins): their ratio is what a cold read costs.
 	pageInReads  atomic.Int64
