@@ -414,9 +414,9 @@ func decodeImage(b []byte) (n *node.Node, varint bool, err error) {
 		n, err = DecodeNode(b)
 		return n, true, err
 	}
-	buf := make([]byte, len(b)-1)
-	copy(buf, b[1:])
-	n, err = node.FromBytes(buf)
+	// One copy into memory the allocator does not zero first (an append
+	// to nil), so that the node owns its bytes.
+	n, err = node.FromBytes(append([]byte(nil), b[1:]...))
 	if err != nil {
 		return nil, false, pageCorruptf("flat image: %v", err)
 	}
