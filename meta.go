@@ -14,23 +14,34 @@ import (
 
 const (
 	metaFileName = "META"
-	metaVersion  = 1
+	// metaVersion is the format this sled writes. Version 2: page images
+	// may be in the flat form (internal/codec), which sleds that write
+	// version 1 cannot read; they refuse a version 2 META with a clear
+	// error instead of calling the images corrupt. This sled reads
+	// versions 1 and 2, and raises a version 1 META to 2 when it opens the
+	// database for writing.
+	metaVersion = 2
 )
 
 // meta is the content of META. The log's segment size fixes how LSNs map
 // to segment files, so it is chosen when the database is created and kept:
 // Config.SegmentSizeBytes applies to new databases only.
 type meta struct {
+	version          int // 0 when encoding means metaVersion
 	segmentSizeBytes int
 }
 
 // encodeMeta renders m as text with a CRC-32 of the lines before it:
 //
-//	sled-meta 1
+//	sled-meta 2
 //	segment-size-bytes 8388608
 //	crc32 1a2b3c4d
 func encodeMeta(m meta) []byte {
-	body := fmt.Sprintf("sled-meta %d\nsegment-size-bytes %d\n", metaVersion, m.segmentSizeBytes)
+	v := m.version
+	if v == 0 {
+		v = metaVersion
+	}
+	body := fmt.Sprintf("sled-meta %d\nsegment-size-bytes %d\n", v, m.segmentSizeBytes)
 	return fmt.Appendf(nil, "%scrc32 %08x\n", body, crc32.ChecksumIEEE([]byte(body)))
 }
 
@@ -52,12 +63,14 @@ func decodeMeta(b []byte) (meta, error) {
 	if len(lines) < 2 {
 		return bad("too short")
 	}
+	var m meta
 	if v, ok := strings.CutPrefix(lines[0], "sled-meta "); !ok {
 		return bad("no header")
-	} else if n, err := strconv.Atoi(v); err != nil || n != metaVersion {
-		return meta{}, fmt.Errorf("sled: %s file has format version %q; this version of sled reads %d", metaFileName, v, metaVersion)
+	} else if n, err := strconv.Atoi(v); err != nil || n < 1 || n > metaVersion || v != strconv.Itoa(n) {
+		return meta{}, fmt.Errorf("sled: %s file has format version %q; this version of sled reads 1 to %d", metaFileName, v, metaVersion)
+	} else {
+		m.version = n
 	}
-	var m meta
 	for _, l := range lines[1:] {
 		k, v, _ := strings.Cut(l, " ")
 		if k == "segment-size-bytes" {
@@ -145,10 +158,15 @@ func (db *DB) settleMeta() error {
 	}
 	if ok {
 		db.cfg.SegmentSizeBytes = m.segmentSizeBytes
+		if m.version < metaVersion && !db.cfg.ReadOnly {
+			// This sled may now write what older ones cannot read: say so
+			// before it writes anything.
+			return db.storeMeta(meta{version: metaVersion, segmentSizeBytes: m.segmentSizeBytes})
+		}
 		return nil
 	}
 	if db.cfg.ReadOnly {
 		return nil // a database from before META: the configured size
 	}
-	return db.storeMeta(meta{segmentSizeBytes: db.cfg.SegmentSizeBytes})
+	return db.storeMeta(meta{version: metaVersion, segmentSizeBytes: db.cfg.SegmentSizeBytes})
 }

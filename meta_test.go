@@ -2,6 +2,9 @@ package sled
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -42,4 +45,70 @@ func FuzzDecodeMeta(f *testing.F) {
 			t.Fatalf("accepted segment size %d", m.segmentSizeBytes)
 		}
 	})
+}
+
+// TestMetaVersionUpgrade: a version 1 META (written before flat page
+// images) opens; a read-only open leaves it alone, an open for writing
+// raises it to 2 before writing anything, so that an older sled refuses
+// the database with a version error instead of calling flat images
+// corrupt. A META from a newer sled is refused with a version error that
+// is not corruption.
+func TestMetaVersionUpgrade(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Config{Path: dir}.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Insert([]byte("k"), []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, metaFileName)
+	version := func() string {
+		t.Helper()
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, _, _ := strings.Cut(string(b), "\n")
+		return first
+	}
+	if v := version(); v != "sled-meta 2" {
+		t.Fatalf("a new database's META starts %q", v)
+	}
+	seg := 8 << 20
+	if err := os.WriteFile(path, encodeMeta(meta{version: 1, segmentSizeBytes: seg}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := Config{Path: dir, ReadOnly: true}.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := ro.Get([]byte("k")); err != nil || string(v) != "v" {
+		t.Fatalf("read-only Get = %q, %v", v, err)
+	}
+	ro.Close()
+	if v := version(); v != "sled-meta 1" {
+		t.Fatalf("a read-only open changed META to %q", v)
+	}
+	db, err = Config{Path: dir}.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := version(); v != "sled-meta 2" {
+		t.Fatalf("an open for writing left META at %q", v)
+	}
+	if v, err := db.Get([]byte("k")); err != nil || string(v) != "v" {
+		t.Fatalf("Get after the upgrade = %q, %v", v, err)
+	}
+	db.Close()
+	if err := os.WriteFile(path, encodeMeta(meta{version: 3, segmentSizeBytes: seg}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Config{Path: dir}.Open()
+	if err == nil || errors.Is(err, ErrCorruption) || !strings.Contains(err.Error(), "format version") {
+		t.Fatalf("a version 3 META: %v, want a version error that is not corruption", err)
+	}
 }

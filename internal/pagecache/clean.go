@@ -170,15 +170,21 @@ func (c *Cache) rewrite(id node.PageID, pageIn bool, need func(*Page) bool) (boo
 			return false, nil
 		}
 		cold := cur.Node == nil
-		if cold && !pageIn {
-			return false, nil
-		}
-		p, err := c.Load(id)
-		if err != nil {
-			if isFreed(err) {
-				return false, nil
+		p := cur
+		if !pageIn {
+			// Consolidation: never a read, and no reference counted for
+			// the CLOCK (the page is only rewritten, not used).
+			if cold || cur.prior.Load() != nil {
+				return false, nil // not resident, or undecided (P13)
 			}
-			return false, err
+		} else {
+			var err error
+			if p, err = c.Load(id); err != nil {
+				if isFreed(err) {
+					return false, nil
+				}
+				return false, err
+			}
 		}
 		if !need(p) {
 			return false, nil

@@ -502,6 +502,7 @@ func (c *Cache) Allocate(n *node.Node) (node.PageID, error) {
 	if old.allocated() || !c.swap(s, old, &Page{Node: n, freeLSN: old.stamp()}) {
 		return 0, fmt.Errorf("pagecache: page %d handed out while allocated (P3)", id)
 	}
+	s.resetScattered() // a reused id: its last page's page-ins are not this one's (C3)
 	if n != nil {
 		c.images.Add(1)
 	}
