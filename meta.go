@@ -15,8 +15,9 @@ import (
 const (
 	metaFileName = "META"
 	// metaVersion is the format this sled writes. Version 2: page images
-	// may be in the flat form (internal/codec), which sleds that write
-	// version 1 cannot read; they refuse a version 2 META with a clear
+	// may be in the flat form (internal/codec; written in HighThroughput
+	// mode, and a database may be opened in either mode), which sleds that
+	// write version 1 cannot read; they refuse a version 2 META with a clear
 	// error instead of calling the images corrupt. This sled reads
 	// versions 1 and 2, and raises a version 1 META to 2 when it opens the
 	// database for writing.

@@ -2,6 +2,7 @@ package sled
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,5 +111,37 @@ func TestMetaVersionUpgrade(t *testing.T) {
 	_, err = Config{Path: dir}.Open()
 	if err == nil || errors.Is(err, ErrCorruption) || !strings.Contains(err.Error(), "format version") {
 		t.Fatalf("a version 3 META: %v, want a version error that is not corruption", err)
+	}
+}
+
+// TestModesShareOneDatabase: a database written in HighThroughput mode
+// (flat page images) and then in LowSpace mode (varint images) reads back
+// whole in either mode.
+func TestModesShareOneDatabase(t *testing.T) {
+	dir := t.TempDir()
+	want := map[string]string{}
+	for round, mode := range []Mode{HighThroughput, LowSpace, HighThroughput} {
+		db, err := Config{Path: dir, Mode: mode, CacheCapacityBytes: 256 << 10}.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range want {
+			if got, err := db.Get([]byte(k)); err != nil || string(got) != v {
+				t.Fatalf("round %d (%v): %q = %q, %v; want %q", round, mode, k, got, err, v)
+			}
+		}
+		for i := range 3000 {
+			k, v := fmt.Sprintf("k%05d", (i*7919+round*13)%5000), fmt.Sprintf("v%d-%d-%s", round, i, strings.Repeat("x", 60))
+			if _, err := db.Insert([]byte(k), []byte(v)); err != nil {
+				t.Fatal(err)
+			}
+			want[k] = v
+		}
+		if err := db.Check(); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

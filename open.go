@@ -150,6 +150,9 @@ func (db *DB) recover() error {
 		CacheCapacityBytes: pagecache.NodeBudget(db.cfg.CacheCapacityBytes - ring),
 		Compression:        db.cfg.Compression,
 		CompressionLevel:   db.cfg.CompressionLevel,
+		// HighThroughput spends a few percent of space on images a
+		// page-in copies instead of decoding; LowSpace keeps them small.
+		FlatImages: db.cfg.Mode == HighThroughput,
 	})
 	trees := map[string]node.PageID{}
 	var from, minEnd log.LSN

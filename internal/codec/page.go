@@ -61,9 +61,10 @@ type Section struct {
 	Kind SectionKind
 	Page node.PageID // SecImage, SecDelta, SecFree, SecTreeCreate (the root); never 0 for these
 	Node *node.Node  // SecImage
-	// Varint (SecImage): the image is in the varint form (EncodeNode) of
-	// databases written before the flat form; set by decoding, so that a
-	// record re-encodes to its own bytes. Writers leave it false.
+	// Varint (SecImage): the image is in the varint form (EncodeNode),
+	// smaller with small values, rather than the flat form (the node's own
+	// bytes); the page cache writes the form its mode asks for. Decoding
+	// sets it, so that a record re-encodes to its own bytes.
 	Varint bool
 	Delta  node.Delta // SecDelta: Kind DeltaSet or DeltaDel, Key, and Val for DeltaSet
 	Name   string     // SecTreeCreate, SecTreeDrop

@@ -5,7 +5,9 @@ import (
 	"testing"
 
 	"github.com/sledgo/sled/internal/codec"
+	"github.com/sledgo/sled/internal/log"
 	"github.com/sledgo/sled/internal/node"
+	"github.com/sledgo/sled/vfs"
 )
 
 // evictNow drops page id's node as the CLOCK hand would (P6), failing the
@@ -235,5 +237,40 @@ func TestTableBytesExact(t *testing.T) {
 	c.tableBytes.Store(900)
 	if got := c.nodeTarget(); got != 1000/minNodeShare {
 		t.Errorf("nodeTarget = %d with a table of 900; want the floor %d", got, 1000/minNodeShare)
+	}
+}
+
+// TestImageFormOption: the cache writes images in the form
+// Options.FlatImages asks for, and pages in either.
+func TestImageFormOption(t *testing.T) {
+	for _, flat := range []bool{false, true} {
+		fs := vfs.NewMem()
+		l, err := log.Open(log.Options{FS: fs, Dir: "log", SegmentSizeBytes: testSegBytes, FlushEvery: -1}, 0, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := Open(Options{Log: l, FlatImages: flat})
+		id := createLeaf(t, c, "x")
+		p := mustLoad(t, c, id)
+		kind, body, err := l.Read(p.Locs[0].LSN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body, err = c.Decode(kind, body); err != nil {
+			t.Fatal(err)
+		}
+		secs, err := codec.DecodeSections(body)
+		if err != nil || len(secs) == 0 || secs[0].Kind != codec.SecImage {
+			t.Fatalf("flat %v: sections %+v, %v", flat, secs, err)
+		}
+		if secs[0].Varint == flat {
+			t.Errorf("FlatImages %v wrote an image with Varint %v", flat, secs[0].Varint)
+		}
+		evictNow(t, c, id)
+		if got := tagOf(mustLoad(t, c, id)); got != "x" {
+			t.Errorf("flat %v: paged in %q", flat, got)
+		}
+		c.Close()
+		l.Close()
 	}
 }
