@@ -44,10 +44,14 @@ var errClosing = errors.New("sled: closing")
 const (
 	lowSpaceTarget       = 1.25
 	highThroughputTarget = 2.0
-	// maxRelocate: a victim's relocation may write at most this much
-	// of the segment it frees (more would not gain space; as much still
-	// does, since the pages it rewrites whole free their other fragments).
-	maxRelocate        = 1.0
+	// maxRelocate: a victim's relocation may write at most this much of
+	// the segment it frees (C4). Relocating a segment whose pages weigh
+	// F bytes in all (Relocate) frees the segment and turns F of live
+	// fragments into garbage, so the garbage (disk less live) falls by
+	// segSize - F; a victim must gain at least 1/16 of a segment, or a
+	// round that ends just over the target would pick full segments, write
+	// them again, seal a new segment, and so start the next round forever.
+	maxRelocate        = 15.0 / 16
 	maxVictimsPerRound = 16
 	// paceBytes: after relocating this much the cleaner pauses for
 	// pacePause, so that relocations (which share the log and its

@@ -194,6 +194,7 @@ func TestIdleUsesNoCPU(t *testing.T) {
 		}
 	}
 
+	t.Logf("background work done %v after the last write; wakeups so far: %v", time.Since(start).Round(time.Millisecond), engineWakeups(t))
 	// Idle: count every engine wakeup for two seconds.
 	const idle = 2 * time.Second
 	w0, t0 := engineWakeups(t), time.Now()
