@@ -3,6 +3,7 @@ package sled_test
 import (
 	"bytes"
 	"encoding/binary"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"sync"
@@ -103,9 +104,17 @@ func TestMemoryWithinCacheBudget(t *testing.T) {
 	if st.Evictions == 0 || st.CacheMisses == 0 {
 		t.Fatalf("the data set did not exceed the cache: %+v", st)
 	}
-	runtime.GC()
-	runtime.ReadMemStats(&ms)
-	grown := int64(ms.HeapAlloc) - int64(heapBefore)
+	// What the database retains, not what its background work (a
+	// cleaning round, a consolidation the workload queued) allocates for a
+	// moment after the workload: the least of a few readings, each after a
+	// collection. A retained byte is in every reading.
+	grown := int64(math.MaxInt64)
+	for range 5 {
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		grown = min(grown, int64(ms.HeapAlloc)-int64(heapBefore))
+		time.Sleep(50 * time.Millisecond)
+	}
 	t.Logf("capacity %d, node budget %d, cache peak %d, live heap grew %d; hit ratio %.2f, %d evictions",
 		capacity, budget, peak, grown, st.CacheHitRatio, st.Evictions)
 	if grown > capacity {

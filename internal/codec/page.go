@@ -156,15 +156,15 @@ func NodeSize(n *node.Node) int {
 		s += uvarintLen(uint64(len(hi))) + len(hi)
 	}
 	s += uvarintLen(uint64(n.Len()))
+	if n.IsLeaf() {
+		n.Each(func(k, v []byte) {
+			s += uvarintLen(uint64(len(k))) + len(k) + uvarintLen(uint64(len(v))) + len(v)
+		})
+		return s
+	}
 	for i := range n.Len() {
 		k := n.Key(i)
-		s += uvarintLen(uint64(len(k))) + len(k)
-		if n.IsLeaf() {
-			v := n.Val(i)
-			s += uvarintLen(uint64(len(v))) + len(v)
-		} else {
-			s += uvarintLen(uint64(n.Kid(i)))
-		}
+		s += uvarintLen(uint64(len(k))) + len(k) + uvarintLen(uint64(n.Kid(i)))
 	}
 	if n.HasMark() {
 		s += (n.Len() + 7) / 8
@@ -197,13 +197,12 @@ func EncodeNode(dst []byte, n *node.Node) []byte {
 	}
 	dst = binary.AppendUvarint(dst, uint64(n.Len()))
 	if n.IsLeaf() {
-		for i := range n.Len() {
-			k, v := n.Key(i), n.Val(i)
+		n.Each(func(k, v []byte) {
 			dst = binary.AppendUvarint(dst, uint64(len(k)))
 			dst = append(dst, k...)
 			dst = binary.AppendUvarint(dst, uint64(len(v)))
 			dst = append(dst, v...)
-		}
+		})
 		return dst
 	}
 	for i := range n.Len() {

@@ -180,6 +180,13 @@ func checkModel(t *testing.T, what string, n *Node, m *model) {
 		if j, found := n.Search(k); j != i || !found {
 			fail("Search(Key(%d)) = %d,%v", i, j, found)
 		}
+		// Keys between the entries: where they would go.
+		for _, probe := range [][]byte{append(cloneBytes(k), 0), k[:len(k)/2]} {
+			wi, wf := m.search(probe)
+			if j, found := n.Search(probe); j != wi || found != wf {
+				fail("Search(%x) = %d,%v; want %d,%v", probe, j, found, wi, wf)
+			}
+		}
 	}
 	if n.HasMark() != m.hasMark() {
 		fail("HasMark %v", n.HasMark())
@@ -188,6 +195,11 @@ func checkModel(t *testing.T, what string, n *Node, m *model) {
 		fail("Keys() = %x", n.Keys())
 	}
 	if m.level == 0 {
+		var ek, ev [][]byte
+		n.Each(func(k, v []byte) { ek, ev = append(ek, k), append(ev, v) })
+		if !reflect.DeepEqual(nonNil(ek), nonNil(m.keys)) || !reflect.DeepEqual(nonNil(ev), nonNil(m.vals)) {
+			fail("Each gave keys %x vals %x", ek, ev)
+		}
 		if !reflect.DeepEqual(n.Vals(), nonNil(m.vals)) || n.Kids() != nil || n.Marks() != nil {
 			fail("Vals() %x Kids() %v Marks() %v", n.Vals(), n.Kids(), n.Marks())
 		}
@@ -263,7 +275,10 @@ func randVal(rng *rand.Rand) []byte {
 }
 
 // randModel draws a leaf or an index node over a random range.
-func randModel(rng *rand.Rand) *model {
+func randModel(rng *rand.Rand) *model { return randModelSized(rng, 14) }
+
+// randModelSized is randModel with up to maxKeys keys.
+func randModelSized(rng *rand.Rand, maxKeys int) *model {
 	m := &model{next: PageID(rng.IntN(3)), frozen: rng.IntN(4) == 0, lo: []byte{}}
 	if rng.IntN(2) == 0 {
 		m.level = uint8(1 + rng.IntN(3))
@@ -284,7 +299,7 @@ func randModel(rng *rand.Rand) *model {
 	if m.level > 0 {
 		set[string(m.lo)] = true // Key(0) == Lo
 	}
-	for j := rng.IntN(14); j > 0; j-- {
+	for j := rng.IntN(maxKeys); j > 0; j-- {
 		if k, ok := keyIn(rng, m.lo, m.hi); ok {
 			set[string(k)] = true
 		}
@@ -307,14 +322,20 @@ func randModel(rng *rand.Rand) *model {
 // accepts it, and that no receiver changed.
 func TestCopyOnWriteRandomModel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(testutil.Seed(t), 7))
+	overlaid := 0 // steps that left a leaf with an overlay (the write buffer)
 	for iter := 0; iter < 300; iter++ {
-		m := randModel(rng)
+		m, steps := randModel(rng), 40
+		if iter%4 == 0 {
+			// Leaves big enough for overlays of many entries, and chains
+			// long enough to fold them again and again.
+			m, steps = randModelSized(rng, 120), 300
+		}
 		n := m.node()
 		checkModel(t, fmt.Sprintf("iter %d: constructor", iter), n, m)
 		var sib *Node // the other half of the last split, until absorbed
 		var msib *model
 		sibRight := false
-		for step := 0; step < 40; step++ {
+		for step := 0; step < steps; step++ {
 			what := fmt.Sprintf("iter %d step %d", iter, step)
 			before := deepCopy(n)
 			var sibBefore snapshot
@@ -367,7 +388,14 @@ func TestCopyOnWriteRandomModel(t *testing.T) {
 			}
 			requireSame(t, what, before, prev)
 			checkModel(t, what, n, m)
+			if n.Overlaid() {
+				overlaid++
+			}
 		}
+	}
+	t.Logf("%d steps left a leaf with an overlay", overlaid)
+	if overlaid < 1000 {
+		t.Errorf("only %d steps left a leaf with an overlay: the write buffer is barely exercised", overlaid)
 	}
 }
 

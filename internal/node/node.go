@@ -35,6 +35,7 @@ type Node struct {
 	next  PageID
 	level uint8
 	flags uint8
+	ov    *overlay // a leaf's writes since b was built (overlay.go); nil when flat
 }
 
 // Lo is the inclusive low key; the empty key for the leftmost node.
@@ -63,23 +64,54 @@ func (n *Node) Frozen() bool { return n.flags&flagFrozen != 0 }
 func (n *Node) IsLeaf() bool { return n.level == 0 }
 
 // Len is the number of entries.
-func (n *Node) Len() int { return n.count }
+func (n *Node) Len() int {
+	if n.ov != nil {
+		return n.ov.count
+	}
+	return n.count
+}
 
 // HasMark reports whether some entry of an index node is marked for merge.
 func (n *Node) HasMark() bool { return n.flags&flagMark != 0 }
 
 // Bytes is the node's buffer (layout.go). It must not be modified.
-func (n *Node) Bytes() []byte { return n.b[:len(n.b):len(n.b)] }
+// A node with an overlay is folded first (a new buffer).
+func (n *Node) Bytes() []byte {
+	if n.ov != nil {
+		n = n.Flat()
+	}
+	return n.b[:len(n.b):len(n.b)]
+}
 
 // MemBytes is the memory the node holds: its buffer's allocation and the
 // Node itself, in the Go allocator's size classes. Nothing else is reachable
 // from a node, so this is exact.
-func (n *Node) MemBytes() int { return allocBytes(cap(n.b)) + nodeStructBytes }
+func (n *Node) MemBytes() int {
+	m := allocBytes(cap(n.b)) + nodeStructBytes
+	if n.ov != nil {
+		m += n.ov.memBytes()
+	}
+	return m
+}
 
 func (n *Node) off(i int) int { return int(le32(n.b[n.tab+slotBytes*i:])) }
 
 // Key is the key of entry i.
 func (n *Node) Key(i int) []byte {
+	if n.ov != nil {
+		j, b := n.resolve(i)
+		if j >= 0 {
+			return n.ov.key(j)
+		}
+		i = b
+	}
+	o := n.off(i) + 4
+	e := o + int(le32(n.b[o-4:]))
+	return n.b[o:e:e]
+}
+
+// baseKey is the key of entry i of the base buffer, ignoring any overlay.
+func (n *Node) baseKey(i int) []byte {
 	o := n.off(i) + 4
 	e := o + int(le32(n.b[o-4:]))
 	return n.b[o:e:e]
@@ -87,6 +119,13 @@ func (n *Node) Key(i int) []byte {
 
 // Val is the value of leaf entry i.
 func (n *Node) Val(i int) []byte {
+	if n.ov != nil {
+		j, b := n.resolve(i)
+		if j >= 0 {
+			return n.ov.val(j)
+		}
+		i = b
+	}
 	o := n.off(i)
 	s := o + 4 + int(le32(n.b[o:]))
 	e := n.off(i + 1)
@@ -95,10 +134,46 @@ func (n *Node) Val(i int) []byte {
 
 // Entry is Key(i) and Val(i) of a leaf, reading the entry's bounds once.
 func (n *Node) Entry(i int) (key, val []byte) {
+	if n.ov != nil {
+		j, b := n.resolve(i)
+		if j >= 0 {
+			return n.ov.key(j), n.ov.val(j)
+		}
+		i = b
+	}
+	return n.baseEntry(i)
+}
+
+// baseEntry is entry i of the base buffer, ignoring any overlay.
+func (n *Node) baseEntry(i int) (key, val []byte) {
 	s := n.tab + slotBytes*i
 	o, e := int(le32(n.b[s:])), int(le32(n.b[s+slotBytes:]))
 	k := o + 4 + int(le32(n.b[o:]))
 	return n.b[o+4 : k : k], n.b[k:e:e]
+}
+
+// Each calls fn with every entry of leaf n in key order, in one pass over
+// the base and the overlay (Entry(i) for every i would walk the overlay
+// once per entry).
+func (n *Node) Each(fn func(key, val []byte)) {
+	b := 0
+	if o := n.ov; o != nil {
+		for j := range o.ents {
+			e := &o.ents[j]
+			for ; b < int(e.pos); b++ {
+				fn(n.baseEntry(b))
+			}
+			if e.inBase {
+				b++
+			}
+			if !e.del {
+				fn(o.key(j), o.val(j))
+			}
+		}
+	}
+	for ; b < n.count; b++ {
+		fn(n.baseEntry(b))
+	}
 }
 
 // Kid is the child of index entry i.
@@ -130,7 +205,12 @@ func (n *Node) BeyondHi(key []byte) bool {
 
 // Search returns the position of key: the index of the first key >= key,
 // and whether it is equal.
-func (n *Node) Search(key []byte) (int, bool) { return n.searchFrom(0, key) }
+func (n *Node) Search(key []byte) (int, bool) {
+	if n.ov != nil {
+		return n.ovSearch(key)
+	}
+	return n.searchFrom(0, key)
+}
 
 // searchFrom is Search among the entries at or after from. It binary
 // searches the table's heads (layout.go) and reads an entry only to break
@@ -174,7 +254,7 @@ func (n *Node) searchFrom(from int, key []byte) (int, bool) {
 			hi = m
 		}
 	}
-	return lo, lo < n.count && be32(b[tab+slotBytes*lo+4:]) == kh && bytes.Equal(n.Key(lo), key)
+	return lo, lo < n.count && be32(b[tab+slotBytes*lo+4:]) == kh && bytes.Equal(n.baseKey(lo), key)
 }
 
 // ChildIndex returns the index of the child of an index node that routes key:
@@ -211,7 +291,7 @@ func (n *Node) ChildHi(i int) []byte {
 // Keys returns the keys (aliasing the node) in a new slice: for checks and
 // tests, not for hot paths.
 func (n *Node) Keys() [][]byte {
-	out := make([][]byte, n.count)
+	out := make([][]byte, n.Len())
 	for i := range out {
 		out[i] = n.Key(i)
 	}
@@ -220,7 +300,7 @@ func (n *Node) Keys() [][]byte {
 
 // Vals returns the values of a leaf as Keys does.
 func (n *Node) Vals() [][]byte {
-	out := make([][]byte, n.count)
+	out := make([][]byte, n.Len())
 	for i := range out {
 		out[i] = n.Val(i)
 	}
@@ -284,6 +364,9 @@ func NewIndex(level uint8, lo, hi []byte, next PageID, keys [][]byte, kids []Pag
 // WithValue returns a copy of leaf n in which key has value val: replaced at
 // position i when found, inserted at i otherwise.
 func (n *Node) WithValue(i int, found bool, key, val []byte) *Node {
+	if n.level == 0 {
+		return n.withOverlayWrite(key, val, false)
+	}
 	data := n.dataBytes() + leafEntryBytes(len(key), len(val))
 	count := n.count + 1
 	skip := i
@@ -302,6 +385,9 @@ func (n *Node) WithValue(i int, found bool, key, val []byte) *Node {
 // Without returns a copy of n without entry i (a leaf entry or an index
 // entry).
 func (n *Node) Without(i int) *Node {
+	if n.level == 0 {
+		return n.withOverlayWrite(n.Key(i), nil, true)
+	}
 	w := newBuilder(n.level, n.flags, n.next, n.Lo(), n.Hi(), n.count-1, n.dataBytes()-n.entrySize(i))
 	w.copyEntries(n, 0, i)
 	w.copyEntries(n, i+1, n.count)
@@ -376,6 +462,7 @@ func (n *Node) clone(flags uint8) *Node {
 // same parent as its left neighbour; tree invariant I7). It returns -1 when
 // no valid split point exists.
 func (n *Node) SplitPoint() int {
+	n = n.Flat()
 	if n.count < 2 {
 		return -1
 	}
@@ -422,6 +509,7 @@ func (n *Node) SplitPoint() int {
 // gets Hi = Key(at) and Next = rightID; right gets [Key(at), n.Hi) and n's
 // Next.
 func (n *Node) Split(at int, rightID PageID) (left, right *Node) {
+	n = n.Flat()
 	sep := n.Key(at)
 	split := n.off(at)
 	flags := n.flags &^ flagFrozen
@@ -435,6 +523,7 @@ func (n *Node) Split(at int, rightID PageID) (left, right *Node) {
 // Absorb returns the merge of n with its right sibling r (n.Next names r and
 // n.Hi == r.Lo): the union of their entries over [n.Lo, r.Hi) with r's Next.
 func (n *Node) Absorb(r *Node) *Node {
+	n, r = n.Flat(), r.Flat()
 	flags := (n.flags|r.flags)&flagMark | r.flags&flagHi
 	w := newBuilder(n.level, flags, r.next, n.Lo(), r.Hi(), n.count+r.count, n.dataBytes()+r.dataBytes())
 	w.copyEntries(n, 0, n.count)
@@ -507,6 +596,7 @@ func (d Delta) Apply(n *Node) *Node {
 // DeltaDel, keys strictly increasing. One merge of the two sorted lists,
 // copying runs of untouched entries whole.
 func (n *Node) WithOps(ops []Delta) *Node {
+	n = n.Flat()
 	// First pass: the size and count of the result.
 	data, count := n.dataBytes(), n.count
 	i := 0

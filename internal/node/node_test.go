@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"sort"
 	"testing"
+	"unsafe"
 
 	"github.com/sledgo/sled/internal/testutil"
 )
@@ -40,17 +42,24 @@ func cloneBytess(s [][]byte) [][]byte {
 	return out
 }
 
-// snapshot is a deep copy of a node: its header fields and its buffer.
+// snapshot is a deep copy of a node: its header fields, its buffer and
+// its overlay's entries and bytes.
 type snapshot struct {
-	hdr Node // b is nil
-	b   []byte
+	hdr    Node // b is nil
+	b      []byte
+	ovEnts []ovEnt
+	ovData []byte
 }
 
 // deepCopy returns a copy of n that shares no memory with it.
 func deepCopy(n *Node) snapshot {
 	h := *n
 	h.b = nil
-	return snapshot{hdr: h, b: bytes.Clone(n.b)}
+	s := snapshot{hdr: h, b: bytes.Clone(n.b)}
+	if n.ov != nil {
+		s.ovEnts, s.ovData = slices.Clone(n.ov.ents), bytes.Clone(n.ov.data)
+	}
+	return s
 }
 
 // requireSame fails unless n still has the header fields and buffer bytes of
@@ -59,21 +68,37 @@ func requireSame(t *testing.T, what string, before snapshot, n *Node) {
 	t.Helper()
 	h := *n
 	h.b = nil
-	if !bytes.Equal(before.b, n.Bytes()) || !reflect.DeepEqual(before.hdr, h) {
-		t.Fatalf("%s mutated its receiver:\nbefore %+v %x\nafter  %+v %x", what, before.hdr, before.b, h, n.Bytes())
+	if !bytes.Equal(before.b, n.b) || !reflect.DeepEqual(before.hdr, h) {
+		t.Fatalf("%s mutated its receiver:\nbefore %+v %x\nafter  %+v %x", what, before.hdr, before.b, h, n.b)
+	}
+	if n.ov != nil && (!slices.Equal(before.ovEnts, n.ov.ents) || !bytes.Equal(before.ovData, n.ov.data)) {
+		t.Fatalf("%s mutated its receiver's overlay", what)
 	}
 }
 
-// sameNode reports whether a and b have the same header fields and bytes.
+// sameNode reports whether a and b have the same header fields and bytes,
+// once folded (Flat).
 func sameNode(a, b *Node) bool {
+	a, b = a.Flat(), b.Flat()
 	ha, hb := *a, *b
 	ha.b, hb.b = nil, nil
 	return bytes.Equal(a.Bytes(), b.Bytes()) && reflect.DeepEqual(ha, hb)
 }
 
-// scribble overwrites every byte of n's buffer, which a test may do to a
-// throwaway copy to check that it shares no memory with anything else.
+// scribble overwrites every byte a copy made for itself, which a test may
+// do to a throwaway copy to check that it shares nothing writable with its
+// origin: its buffer, or, for a copy with an overlay, the overlay (a copy
+// shares its origin's base by design, N7).
 func scribble(n *Node) {
+	if n.ov != nil {
+		for i := range n.ov.data {
+			n.ov.data[i] ^= 0xa5
+		}
+		for i := range n.ov.ents {
+			n.ov.ents[i] = ovEnt{pos: 1 << 30}
+		}
+		return
+	}
 	for i := range n.b {
 		n.b[i] ^= 0xa5
 	}
@@ -92,7 +117,11 @@ func describe(n *Node) string {
 // the Node's.
 func checkMem(t *testing.T, what string, n *Node) {
 	t.Helper()
-	if got, want := n.MemBytes(), allocBytes(cap(n.Bytes()))+nodeStructBytes; got != want {
+	want := allocBytes(cap(n.b)) + nodeStructBytes
+	if n.ov != nil {
+		want += overlayStructBytes + allocBytes(len(n.ov.ents)*int(unsafe.Sizeof(ovEnt{}))) + allocBytes(len(n.ov.data))
+	}
+	if got := n.MemBytes(); got != want {
 		t.Errorf("%s: MemBytes = %d; want %d (buffer %d bytes, cap %d)", what, got, want, len(n.Bytes()), cap(n.b))
 	}
 }
@@ -107,6 +136,12 @@ func checkValid(t *testing.T, what string, n *Node) {
 	}
 	if !sameNode(c, n) {
 		t.Fatalf("%s: FromBytes read back %+v; want %+v", what, *c, *n)
+	}
+	if err := n.checkOverlay(); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	if f := n.Flat(); n.Len() != f.Len() || !reflect.DeepEqual(n.Keys(), f.Keys()) || (n.IsLeaf() && !reflect.DeepEqual(n.Vals(), f.Vals())) {
+		t.Fatalf("%s: the merged view %s differs from the folded node %s", what, describe(n), describe(f))
 	}
 	checkMem(t, what, n)
 }
@@ -378,7 +413,7 @@ func TestLeafCopiesDoNotMutate(t *testing.T) {
 
 	// Mutating a derived copy's buffer must not reach the original either,
 	// and appending to a slice the node returns must copy.
-	c = n.WithValue(0, true, []byte{}, b("x"))
+	c = n.WithValue(0, true, []byte{}, b("x")).Flat()
 	c.b[len(c.b)-1] = 'Y'
 	requireSame(t, "writing the copy's buffer", before, n)
 	for i := 0; i < n.Len(); i++ {
@@ -595,6 +630,13 @@ func withLastEntry(n *Node) *Node {
 		k = []byte{0xff, 0xff, 0xff, 0xff}
 	}
 	if n.IsLeaf() {
+		// A leaf only takes keys in [Lo, Hi) (N5 checks an overlay's).
+		if n.Len() > 0 {
+			k = append(cloneBytes(n.Key(n.Len()-1)), 0)
+		}
+		if !n.Covers(k) {
+			return n.WithFrozen()
+		}
 		i, found := n.Search(k)
 		return n.WithValue(i, found, k, b("x"))
 	}

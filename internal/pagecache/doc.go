@@ -1,9 +1,11 @@
 // Package pagecache maps page ids to page states and keeps the invariants
 // that let the tree above it be lock-free.
 //
-// A page's state is an immutable *Page: the materialized node plus the
-// bookkeeping of the fragments (deltas) that produced it since its last full
-// image. Readers Load the state with one atomic load; writers build a new
+// A page's state is an immutable *Page: the materialized node (for a leaf,
+// a flat base and a small overlay of the writes since it was built,
+// node/overlay.go, so that a write copies the overlay, not the leaf) plus
+// the bookkeeping of the fragments (deltas) that produced it since its last
+// full image. Readers Load the state with one atomic load; writers build a new
 // state and install it with one compare-and-swap (Update). The page table is
 // a grow-only two-level array, so a lookup never takes a lock.
 //

@@ -708,6 +708,9 @@ func (p *Page) lastLoc() log.LSN {
 // imageSection is the section that logs n as page id's full image, in the
 // form the cache writes (Options.FlatImages).
 func (c *Cache) imageSection(id node.PageID, n *node.Node) codec.Section {
+	if c.flat {
+		n = n.Flat() // the flat form is the folded buffer: fold once, not per Bytes call
+	}
 	return codec.Section{Kind: codec.SecImage, Page: id, Node: n, Varint: !c.flat}
 }
 

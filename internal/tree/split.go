@@ -15,6 +15,7 @@ func (t *Tree) split(id node.PageID, p *pagecache.Page, path []frame) error {
 	if n.Frozen() {
 		return nil
 	}
+	n = n.Flat() // fold a leaf's overlay once, not in each call below
 	at := n.SplitPoint()
 	if at < 0 {
 		return nil
