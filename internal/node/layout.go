@@ -72,9 +72,9 @@ const (
 	// indexTailBytes follow the key of an index entry: kid and mark.
 	indexTailBytes = 9
 
-	// nodeStructBytes is the Go allocation of a Node (its size class): 96
-	// bytes on 64-bit platforms, 48 on 32-bit ones (TestNodeStructBytes).
-	nodeStructBytes = 48 + 48*int(^uint(0)>>63)
+	// nodeStructBytes is the Go allocation of a Node (its size class): 112
+	// bytes on 64-bit platforms, 64 on 32-bit ones (TestNodeStructBytes).
+	nodeStructBytes = 64 + 48*int(^uint(0)>>63)
 
 	// maxNodeBytes bounds a buffer so that u32 offsets cannot overflow.
 	maxNodeBytes = 1<<32 - 1

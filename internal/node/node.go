@@ -35,7 +35,7 @@ type Node struct {
 	next  PageID
 	level uint8
 	flags uint8
-	ov    *overlay // a leaf's writes since b was built (overlay.go); nil when flat
+	ov    overlay // a leaf's writes since b was built (overlay.go); nil when flat
 }
 
 // Lo is the inclusive low key; the empty key for the leftmost node.
@@ -66,7 +66,7 @@ func (n *Node) IsLeaf() bool { return n.level == 0 }
 // Len is the number of entries.
 func (n *Node) Len() int {
 	if n.ov != nil {
-		return n.ov.count
+		return n.ov.count()
 	}
 	return n.count
 }
@@ -158,8 +158,8 @@ func (n *Node) baseEntry(i int) (key, val []byte) {
 func (n *Node) Each(fn func(key, val []byte)) {
 	b := 0
 	if o := n.ov; o != nil {
-		for j := range o.ents {
-			e := &o.ents[j]
+		for j := range o.n() {
+			e := o.ent(j)
 			for ; b < int(e.pos); b++ {
 				fn(n.baseEntry(b))
 			}

@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
-	"slices"
 	"sort"
 	"testing"
-	"unsafe"
 
 	"github.com/sledgo/sled/internal/testutil"
 )
@@ -45,21 +43,16 @@ func cloneBytess(s [][]byte) [][]byte {
 // snapshot is a deep copy of a node: its header fields, its buffer and
 // its overlay's entries and bytes.
 type snapshot struct {
-	hdr    Node // b is nil
-	b      []byte
-	ovEnts []ovEnt
-	ovData []byte
+	hdr Node // b and ov are nil
+	b   []byte
+	ov  []byte
 }
 
 // deepCopy returns a copy of n that shares no memory with it.
 func deepCopy(n *Node) snapshot {
 	h := *n
-	h.b = nil
-	s := snapshot{hdr: h, b: bytes.Clone(n.b)}
-	if n.ov != nil {
-		s.ovEnts, s.ovData = slices.Clone(n.ov.ents), bytes.Clone(n.ov.data)
-	}
-	return s
+	h.b, h.ov = nil, nil
+	return snapshot{hdr: h, b: bytes.Clone(n.b), ov: bytes.Clone(n.ov)}
 }
 
 // requireSame fails unless n still has the header fields and buffer bytes of
@@ -67,11 +60,11 @@ func deepCopy(n *Node) snapshot {
 func requireSame(t *testing.T, what string, before snapshot, n *Node) {
 	t.Helper()
 	h := *n
-	h.b = nil
+	h.b, h.ov = nil, nil
 	if !bytes.Equal(before.b, n.b) || !reflect.DeepEqual(before.hdr, h) {
 		t.Fatalf("%s mutated its receiver:\nbefore %+v %x\nafter  %+v %x", what, before.hdr, before.b, h, n.b)
 	}
-	if n.ov != nil && (!slices.Equal(before.ovEnts, n.ov.ents) || !bytes.Equal(before.ovData, n.ov.data)) {
+	if !bytes.Equal(before.ov, n.ov) {
 		t.Fatalf("%s mutated its receiver's overlay", what)
 	}
 }
@@ -91,11 +84,8 @@ func sameNode(a, b *Node) bool {
 // shares its origin's base by design, N7).
 func scribble(n *Node) {
 	if n.ov != nil {
-		for i := range n.ov.data {
-			n.ov.data[i] ^= 0xa5
-		}
-		for i := range n.ov.ents {
-			n.ov.ents[i] = ovEnt{pos: 1 << 30}
+		for i := range n.ov {
+			n.ov[i] ^= 0xa5
 		}
 		return
 	}
@@ -119,7 +109,7 @@ func checkMem(t *testing.T, what string, n *Node) {
 	t.Helper()
 	want := allocBytes(cap(n.b)) + nodeStructBytes
 	if n.ov != nil {
-		want += overlayStructBytes + allocBytes(len(n.ov.ents)*int(unsafe.Sizeof(ovEnt{}))) + allocBytes(len(n.ov.data))
+		want += allocBytes(len(n.ov))
 	}
 	if got := n.MemBytes(); got != want {
 		t.Errorf("%s: MemBytes = %d; want %d (buffer %d bytes, cap %d)", what, got, want, len(n.Bytes()), cap(n.b))

@@ -27,6 +27,7 @@ package node
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/sledgo/sled/internal/invariants"
@@ -39,71 +40,136 @@ const (
 	// the sum smallest (11 for the default 64 entries).
 	maxOverlayEntries = 12
 
-	// ovEntBytes is the size of an ovEnt (four uint32 and two bools,
-	// aligned to 4; TestOverlaySizes).
-	ovEntBytes = 20
-	// overlayStructBytes is the Go allocation of an overlay (its size
-	// class): two slices and an int, 56 bytes, in the 64-byte class on
-	// 64-bit platforms; 28 bytes in the 32-byte class on 32-bit ones.
-	overlayStructBytes = 32 + 32*int(^uint(0)>>63)
+	// The layout of an overlay: one pointer-free buffer, so that a read
+	// of an overlaid leaf touches one more allocation, not three (a Get
+	// over a data set far larger than the CPU caches pays a cache miss per
+	// allocation it touches). Integers little endian.
+	//
+	//	0   count  u32  entries of the merged view
+	//	4   n      u32  overlay entries
+	//	8   pfx    u32  the bytes every overlay key shares: lcp(first, last)
+	//	12  zero   u32
+	//	16  n heads, u64 each, in key order: the 8 key bytes after pfx,
+	//	    zero padded, big endian: heads order as keys do (ties need the
+	//	    keys). Together, right after the header, so that a search for
+	//	    a key the overlay lacks (most reads) reads two cache lines.
+	//	    n slots of ovSlotBytes, in key order:
+	//	      0  off    u32  the key at off (from the buffer's start)
+	//	      4  klen   u32
+	//	      8  vlen   u32  the value right after the key
+	//	      12 pos    u32  the base's Search of the key
+	//	      16 flags  u8   ovDel | ovInBase
+	//	then the keys and values (and those of entries replaced since).
+	ovHeaderBytes = 16
+	ovHeadBytes   = 8
+	ovSlotBytes   = 24
+	ovDel         = 1 << 0
+	ovInBase      = 1 << 1
 )
 
-// ovEnt is one write in an overlay. Nothing in it is a pointer, so a slice
-// of them is never scanned by the garbage collector.
+// ovEnt is one overlay slot, decoded.
 type ovEnt struct {
-	off    uint32 // the key at data[off:off+klen], the value right after
+	head   uint64
+	off    uint32
 	klen   uint32
 	vlen   uint32
-	pos    uint32 // the base's Search of the key
+	pos    uint32
 	del    bool
 	inBase bool
 }
 
-// overlay is a leaf's writes since its base was built (N5-N7).
-type overlay struct {
-	ents  []ovEnt
-	data  []byte // the keys and values of ents (and of entries replaced since)
-	count int    // the merged view's entries
+// overlay is a leaf's writes since its base was built (N5-N7), in the
+// layout above; nil for a flat node.
+type overlay []byte
+
+func (o overlay) count() int { return int(le32(o[0:])) }
+func (o overlay) n() int     { return int(le32(o[4:])) }
+func (o overlay) pfx() int   { return int(le32(o[8:])) }
+
+// tableBytes is the header, heads and slots of an overlay of n entries:
+// where its keys and values start.
+func tableBytes(n int) int { return ovHeaderBytes + (ovHeadBytes+ovSlotBytes)*n }
+
+func (o overlay) slot(j int) []byte {
+	return o[ovHeaderBytes+ovHeadBytes*o.n()+ovSlotBytes*j:]
 }
 
-func (o *overlay) key(j int) []byte {
-	e := &o.ents[j]
-	end := e.off + e.klen
-	return o.data[e.off:end:end]
+func (o overlay) head(j int) uint64 { return le64(o[ovHeaderBytes+ovHeadBytes*j:]) }
+
+func (o overlay) ent(j int) ovEnt {
+	s := o.slot(j)
+	return ovEnt{head: o.head(j), off: le32(s), klen: le32(s[4:]), vlen: le32(s[8:]), pos: le32(s[12:]),
+		del: s[16]&ovDel != 0, inBase: s[16]&ovInBase != 0}
 }
 
-func (o *overlay) val(j int) []byte {
-	e := &o.ents[j]
-	s := e.off + e.klen
-	end := s + e.vlen
-	return o.data[s:end:end]
+func (o overlay) pos(j int) int  { return int(le32(o.slot(j)[12:])) }
+func (o overlay) del(j int) bool { return o.slot(j)[16]&ovDel != 0 }
+
+func (o overlay) key(j int) []byte {
+	s := o.slot(j)
+	off := le32(s)
+	end := off + le32(s[4:])
+	return o[off:end:end]
+}
+
+func (o overlay) val(j int) []byte {
+	s := o.slot(j)
+	st := le32(s) + le32(s[4:])
+	end := st + le32(s[8:])
+	return o[st:end:end]
+}
+
+// dataBytes is the bytes of keys and values the overlay holds.
+func (o overlay) dataBytes() int { return len(o) - tableBytes(o.n()) }
+
+// head8 is the first 8 bytes of s, zero padded, as a big-endian number.
+func head8(s []byte) uint64 {
+	if len(s) >= 8 {
+		return binary.BigEndian.Uint64(s)
+	}
+	var b [8]byte
+	copy(b[:], s)
+	return binary.BigEndian.Uint64(b[:])
 }
 
 // find returns the index of the first entry whose key is >= key, and
-// whether it is key.
-func (o *overlay) find(key []byte) (int, bool) {
-	lo, hi := 0, len(o.ents)
+// whether it is key. It compares heads, and reads a key only on a tie.
+func (o overlay) find(key []byte) (int, bool) {
+	n, pfx := o.n(), o.pfx()
+	if pfx > 0 {
+		// Every key starts with the first key's pfx bytes: a key that
+		// does not is below or above them all.
+		p := o.key(0)[:pfx]
+		if len(key) < pfx || !bytes.Equal(key[:pfx], p) {
+			if bytes.Compare(key, p) < 0 {
+				return 0, false
+			}
+			return n, false
+		}
+	}
+	kh := head8(key[pfx:])
+	lo, hi := 0, n
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if bytes.Compare(o.key(m), key) < 0 {
+		h := o.head(m)
+		if h < kh || (h == kh && bytes.Compare(o.key(m), key) < 0) {
 			lo = m + 1
 		} else {
 			hi = m
 		}
 	}
-	return lo, lo < len(o.ents) && bytes.Equal(o.key(lo), key)
+	return lo, lo < n && o.head(lo) == kh && bytes.Equal(o.key(lo), key)
 }
 
 // shift is how far the entries before j move the base's entries after
 // them: +1 per inserting put, -1 per delete.
-func (o *overlay) shift(j int) int {
+func (o overlay) shift(j int) int {
 	s := 0
 	for k := range j {
-		e := &o.ents[k]
-		switch {
-		case e.del:
+		switch f := o.slot(k)[16]; {
+		case f&ovDel != 0:
 			s--
-		case !e.inBase:
+		case f&ovInBase == 0:
 			s++
 		}
 	}
@@ -111,26 +177,78 @@ func (o *overlay) shift(j int) int {
 }
 
 // memBytes is what the overlay holds, in allocator size classes.
-func (o *overlay) memBytes() int {
-	return overlayStructBytes + allocBytes(cap(o.ents)*ovEntBytes) + allocBytes(cap(o.data))
+func (o overlay) memBytes() int { return allocBytes(cap(o)) }
+
+// buildOverlay encodes entries ents (sorted; their off fields index src)
+// into a new overlay whose data region holds src's bytes from dataFrom on
+// and then extra; offsets into src at or past dataFrom are rebased, and an
+// entry whose off is ^0 names the start of extra. It sets pfx and heads.
+func buildOverlay(count int, ents []ovEnt, src []byte, dataFrom int, extra ...[]byte) overlay {
+	table := tableBytes(len(ents))
+	size := table
+	if src != nil {
+		size += len(src) - dataFrom
+	}
+	for _, x := range extra {
+		size += len(x)
+	}
+	o := make(overlay, size)
+	binary.LittleEndian.PutUint32(o[0:], uint32(count))
+	binary.LittleEndian.PutUint32(o[4:], uint32(len(ents)))
+	d := table
+	if src != nil {
+		d += copy(o[table:], src[dataFrom:])
+	}
+	xoff := d
+	for _, x := range extra {
+		d += copy(o[d:], x)
+	}
+	for j := range ents {
+		e := &ents[j]
+		if e.off == ^uint32(0) {
+			e.off = uint32(xoff)
+		} else {
+			e.off = e.off - uint32(dataFrom) + uint32(table)
+		}
+		s := o.slot(j)
+		binary.LittleEndian.PutUint32(s, e.off)
+		binary.LittleEndian.PutUint32(s[4:], e.klen)
+		binary.LittleEndian.PutUint32(s[8:], e.vlen)
+		binary.LittleEndian.PutUint32(s[12:], e.pos)
+		var f byte
+		if e.del {
+			f |= ovDel
+		}
+		if e.inBase {
+			f |= ovInBase
+		}
+		s[16] = f
+	}
+	pfx := lcp(o.key(0), o.key(len(ents)-1))
+	binary.LittleEndian.PutUint32(o[8:], uint32(pfx))
+	for j := range ents {
+		binary.LittleEndian.PutUint64(o[ovHeaderBytes+ovHeadBytes*j:], head8(o.key(j)[pfx:]))
+	}
+	return o
 }
 
 // resolve maps entry i of the merged view to the overlay entry (j >= 0) or
 // the base entry (b >= 0) that holds it.
 func (n *Node) resolve(i int) (j, b int) {
 	shift := 0
-	for k := range n.ov.ents {
-		e := &n.ov.ents[k]
-		at := int(e.pos) + shift
+	o := n.ov
+	for k := range o.n() {
+		sl := o.slot(k)
+		at := int(le32(sl[12:])) + shift
 		if i < at {
 			return -1, i - shift
 		}
-		switch {
-		case e.del:
+		switch f := sl[16]; {
+		case f&ovDel != 0:
 			shift--
 		case i == at:
 			return k, -1
-		case !e.inBase:
+		case f&ovInBase == 0:
 			shift++
 		}
 	}
@@ -143,27 +261,55 @@ func (n *Node) ovSearch(key []byte) (int, bool) {
 	j, found := o.find(key)
 	shift := o.shift(j)
 	if found {
-		e := &o.ents[j]
-		return int(e.pos) + shift, !e.del
+		return o.pos(j) + shift, !o.del(j)
 	}
 	b, fb := n.searchFrom(0, key)
 	return b + shift, fb
 }
+
+// Get returns the value of key in leaf n, if present: the overlay's entry
+// for key if it has one (a put's value, or absent for a delete), else the
+// base's. No index into the merged view is computed.
+func (n *Node) Get(key []byte) ([]byte, bool) {
+	if o := n.ov; o != nil {
+		if j, found := o.find(key); found {
+			if o.del(j) {
+				return nil, false
+			}
+			return o.val(j), true
+		}
+	}
+	i, found := n.searchFrom(0, key)
+	if !found {
+		return nil, false
+	}
+	_, v := n.baseEntry(i)
+	return v, true
+}
+
+// Set returns a copy of leaf n in which key has value val (WithValue
+// without the position: a leaf's write goes to its overlay).
+func (n *Node) Set(key, val []byte) *Node { return n.withOverlayWrite(key, val, false) }
+
+// Delete returns a copy of leaf n without key; n itself when key is absent.
+func (n *Node) Delete(key []byte) *Node { return n.withOverlayWrite(key, nil, true) }
 
 // withOverlayWrite returns leaf n with key set to val (del == false) or
 // deleted (del == true), as a new overlay over n's base. When the overlay
 // would outgrow its bounds it returns the flat node instead (one fold that
 // includes this write).
 func (n *Node) withOverlayWrite(key, val []byte, del bool) *Node {
-	var ents []ovEnt
-	var data []byte
-	count := n.count
-	if n.ov != nil {
-		ents, data, count = n.ov.ents, n.ov.data, n.ov.count
-	}
+	o := n.ov
+	count, nents := n.count, 0
+	var buf [maxOverlayEntries + 1]ovEnt // the new slots, on the stack
+	ents := buf[:0]
 	j, inOv := 0, false
-	if n.ov != nil {
-		j, inOv = n.ov.find(key)
+	if o != nil {
+		count, nents = o.count(), o.n()
+		for k := range nents {
+			ents = append(ents, o.ent(k))
+		}
+		j, inOv = o.find(key)
 	}
 	var pos int
 	var inBase, present bool
@@ -174,63 +320,59 @@ func (n *Node) withOverlayWrite(key, val []byte, del bool) *Node {
 		pos, inBase = n.searchFrom(0, key)
 		present = inBase
 	}
-	e := ovEnt{pos: uint32(pos), inBase: inBase, del: del}
+	dataFrom := tableBytes(nents)
 	switch {
 	case del && !present:
 		return n // nothing to delete
 	case del && !inBase:
 		// Only the overlay held the key: drop its entry (N5).
-		if len(ents) == 1 {
+		if nents == 1 {
 			c := *n
 			c.ov = nil
 			return &c
 		}
-		ne := make([]ovEnt, len(ents)-1)
-		copy(ne, ents[:j])
-		copy(ne[j:], ents[j+1:])
-		return n.withOverlay(&overlay{ents: ne, data: data, count: count - 1})
+		ents = append(ents[:j], ents[j+1:]...)
+		return n.withOverlay(buildOverlay(count-1, ents, o, dataFrom))
 	}
 	grow := len(key)
 	if !del {
 		grow += len(val)
 	}
-	full := len(ents)+1 > maxOverlayEntries || 4*(len(data)+grow) > n.dataBytes()
+	dataBytes := 0
+	if o != nil {
+		dataBytes = o.dataBytes()
+	}
+	full := nents+1 > maxOverlayEntries || 4*(dataBytes+grow) > n.dataBytes()
+	if del {
+		val = nil
+	}
 	switch {
 	case del:
 		count--
 	case !present:
 		count++
 	}
-	nd := make([]byte, len(data)+grow)
-	copy(nd, data)
-	e.off, e.klen = uint32(len(data)), uint32(len(key))
-	copy(nd[len(data):], key)
+	e := ovEnt{off: ^uint32(0), klen: uint32(len(key)), pos: uint32(pos), inBase: inBase, del: del}
 	if !del {
 		e.vlen = uint32(len(val))
-		copy(nd[len(data)+len(key):], val)
 	}
-	var ne []ovEnt
 	if inOv {
-		ne = make([]ovEnt, len(ents))
-		copy(ne, ents)
-		ne[j] = e
+		ents[j] = e
 	} else {
-		ne = make([]ovEnt, len(ents)+1)
-		copy(ne, ents[:j])
-		ne[j] = e
-		copy(ne[j+1:], ents[j:])
+		ents = append(ents, ovEnt{})
+		copy(ents[j+1:], ents[j:])
+		ents[j] = e
 	}
-	o := &overlay{ents: ne, data: nd, count: count}
 	if full {
 		c := *n
-		c.ov = o
+		c.ov = buildOverlay(count, ents, o, dataFrom, key, val)
 		return c.Flat()
 	}
-	return n.withOverlay(o)
+	return n.withOverlay(buildOverlay(count, ents, o, dataFrom, key, val))
 }
 
 // withOverlay returns n's base with overlay o.
-func (n *Node) withOverlay(o *overlay) *Node {
+func (n *Node) withOverlay(o overlay) *Node {
 	c := *n
 	c.ov = o
 	if invariants.Enabled {
@@ -249,8 +391,8 @@ func (n *Node) Flat() *Node {
 		return n
 	}
 	data := n.dataBytes()
-	for j := range o.ents {
-		e := &o.ents[j]
+	for j := range o.n() {
+		e := o.ent(j)
 		if e.inBase {
 			data -= n.entrySize(int(e.pos))
 		}
@@ -258,10 +400,10 @@ func (n *Node) Flat() *Node {
 			data += leafEntryBytes(int(e.klen), int(e.vlen))
 		}
 	}
-	w := newBuilder(n.level, n.flags, n.next, n.Lo(), n.Hi(), o.count, data)
+	w := newBuilder(n.level, n.flags, n.next, n.Lo(), n.Hi(), o.count(), data)
 	b := 0
-	for j := range o.ents {
-		e := &o.ents[j]
+	for j := range o.n() {
+		e := o.ent(j)
 		w.copyEntries(n, b, int(e.pos))
 		b = int(e.pos)
 		if e.inBase {
@@ -284,15 +426,25 @@ func (n *Node) checkOverlay() error {
 	if o == nil {
 		return nil
 	}
-	if n.level != 0 || len(o.ents) == 0 {
-		return fmt.Errorf("node: overlay of %d entries on a level-%d node", len(o.ents), n.level)
+	if len(o) < ovHeaderBytes || n.level != 0 || o.n() == 0 || len(o) < tableBytes(o.n()) {
+		return fmt.Errorf("node: overlay of %d bytes on a level-%d node", len(o), n.level)
 	}
-	for j := range o.ents {
-		e := &o.ents[j]
-		if int(e.off)+int(e.klen)+int(e.vlen) > len(o.data) {
+	table := tableBytes(o.n())
+	for j := range o.n() {
+		e := o.ent(j)
+		if int(e.off) < table || int(e.off)+int(e.klen)+int(e.vlen) > len(o) {
 			return fmt.Errorf("node: overlay entry %d out of its data", j)
 		}
+	}
+	if p := lcp(o.key(0), o.key(o.n()-1)); p != o.pfx() {
+		return fmt.Errorf("node: overlay prefix %d, its keys share %d", o.pfx(), p)
+	}
+	for j := range o.n() {
+		e := o.ent(j)
 		k := o.key(j)
+		if e.head != head8(k[o.pfx():]) {
+			return fmt.Errorf("node: overlay entry %q has head %x", k, e.head)
+		}
 		if j > 0 && bytes.Compare(o.key(j-1), k) >= 0 {
 			return fmt.Errorf("node: overlay keys %q, %q out of order", o.key(j-1), k)
 		}
@@ -304,9 +456,9 @@ func (n *Node) checkOverlay() error {
 			return fmt.Errorf("node: overlay entry %q says pos %d inBase %v del %v; the base has pos %d, %v", k, e.pos, e.inBase, e.del, pos, in)
 		}
 	}
-	count := n.count + o.shift(len(o.ents))
-	if count != o.count {
-		return fmt.Errorf("node: overlay counts %d entries, the merge has %d", o.count, count)
+	count := n.count + o.shift(o.n())
+	if count != o.count() {
+		return fmt.Errorf("node: overlay counts %d entries, the merge has %d", o.count(), count)
 	}
 	var prev []byte
 	seen := 0

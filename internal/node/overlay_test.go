@@ -5,18 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
-	"unsafe"
 )
-
-// TestOverlaySizes: the sizes MemBytes counts are the real ones.
-func TestOverlaySizes(t *testing.T) {
-	if got := int(unsafe.Sizeof(ovEnt{})); got != ovEntBytes {
-		t.Errorf("ovEnt is %d bytes; ovEntBytes says %d", got, ovEntBytes)
-	}
-	if got := allocBytes(int(unsafe.Sizeof(overlay{}))); got != overlayStructBytes {
-		t.Errorf("an overlay allocates %d bytes; overlayStructBytes says %d", got, overlayStructBytes)
-	}
-}
 
 // TestOverlayFoldsOnBounds: writes to a leaf stay in its overlay until the
 // overlay holds maxOverlayEntries entries or a quarter of the base's bytes;
@@ -86,11 +75,22 @@ func FuzzOverlay(f *testing.F) {
 					continue // a leaf only takes keys in its range
 				}
 				v := bytes.Repeat([]byte{op}, int(next()))
-				i, found := n.Search(k)
-				n = n.WithValue(i, found, k, v)
+				if op&0x40 != 0 {
+					n = n.Set(k, v)
+				} else {
+					i, found := n.Search(k)
+					n = n.WithValue(i, found, k, v)
+				}
 				m.set(k, v)
 			case 3, 4:
-				if n.Len() > 0 {
+				if op&0x40 != 0 {
+					if n.Covers(k) {
+						n = n.Delete(k)
+						if i, found := m.search(k); found {
+							m.remove(i)
+						}
+					}
+				} else if n.Len() > 0 {
 					i := int(b) % n.Len()
 					n = n.Without(i)
 					m.remove(i)
@@ -151,10 +151,16 @@ func checkOverlayModel(t *testing.T, what string, n *Node, m *model) {
 		if j, found := n.Search(k); j != i || !found {
 			t.Fatalf("%s: Search(%x) = %d, %v; want %d, true", what, k, j, found, i)
 		}
+		if v, ok := n.Get(k); !ok || !bytes.Equal(v, m.vals[i]) {
+			t.Fatalf("%s: Get(%x) = %x, %v; want %x", what, k, v, ok, m.vals[i])
+		}
 		probe := append(slices.Clone(k), 0)
 		wi, wf := m.search(probe)
 		if j, found := n.Search(probe); j != wi || found != wf {
 			t.Fatalf("%s: Search(%x) = %d, %v; want %d, %v", what, probe, j, found, wi, wf)
+		}
+		if v, ok := n.Get(probe); ok != wf || (ok && !bytes.Equal(v, m.vals[wi])) {
+			t.Fatalf("%s: Get(%x) = %x, %v; want present %v", what, probe, v, ok, wf)
 		}
 	}
 	i := 0

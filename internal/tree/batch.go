@@ -53,11 +53,7 @@ func (t *Tree) ApplySorted(ops []BatchOp, report func(i int, old []byte, found b
 				break
 			}
 			roomBytes -= len(op.Key) + len(op.Val)
-			k, found := n.Search(op.Key)
-			var old []byte
-			if found {
-				old = n.Val(k)
-			}
+			old, found := n.Get(op.Key)
 			olds, founds = append(olds, old), append(founds, found)
 			switch {
 			case !op.Delete:

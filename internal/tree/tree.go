@@ -274,11 +274,8 @@ func (t *Tree) Get(key []byte) ([]byte, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	n := p.Node
-	if i, ok := n.Search(key); ok {
-		return n.Val(i), true, nil
-	}
-	return nil, false, nil
+	v, ok := p.Node.Get(key)
+	return v, ok, nil
 }
 
 // Action says what a Modify callback wants done with its key.
@@ -315,22 +312,18 @@ func (t *Tree) Modify(key []byte, fn func(old []byte, found bool) ([]byte, Actio
 			return Result{}, err
 		}
 		n := p.Node
-		i, found := n.Search(key)
-		var old []byte
-		if found {
-			old = n.Val(i)
-		}
+		old, found := n.Get(key)
 		nv, act := fn(old, found)
 		res := Result{Old: old, Found: found, New: old, Present: found}
 		var nn *node.Node
 		var d node.Delta
 		switch {
 		case act == Set:
-			nn = n.WithValue(i, found, key, nv)
+			nn = n.Set(key, nv)
 			d = node.Delta{Kind: node.DeltaSet, Key: key, Val: nv}
 			res.New, res.Present = nv, true
 		case act == Delete && found:
-			nn = n.Without(i)
+			nn = n.Delete(key)
 			d = node.Delta{Kind: node.DeltaDel, Key: key}
 			res.New, res.Present = nil, false
 		default:
