@@ -186,6 +186,16 @@ func checkModel(t *testing.T, what string, n *Node, m *model) {
 			if j, found := n.Search(probe); j != wi || found != wf {
 				fail("Search(%x) = %d,%v; want %d,%v", probe, j, found, wi, wf)
 			}
+			if m.level == 0 {
+				if v, ok := n.Get(probe); ok != wf || (ok && !bytes.Equal(v, m.vals[wi])) {
+					fail("Get(%x) = %x,%v", probe, v, ok)
+				}
+			}
+		}
+		if m.level == 0 {
+			if v, ok := n.Get(k); !ok || !bytes.Equal(v, m.vals[i]) {
+				fail("Get(Key(%d)) = %x,%v", i, v, ok)
+			}
 		}
 	}
 	if n.HasMark() != m.hasMark() {
@@ -411,8 +421,12 @@ func leafStep(t *testing.T, rng *rand.Rand, what *string, n *Node, m *model) *No
 		}
 		v := randVal(rng)
 		i, found := n.Search(k)
-		*what += fmt.Sprintf(": WithValue(%d, %v, %x)", i, found, k)
 		m.set(k, v)
+		if rng.IntN(2) == 0 {
+			*what += fmt.Sprintf(": Set(%x)", k)
+			return n.Set(k, v)
+		}
+		*what += fmt.Sprintf(": WithValue(%d, %v, %x)", i, found, k)
 		return n.WithValue(i, found, k, v)
 	case r < 55:
 		if n.Len() == 0 {
@@ -420,8 +434,12 @@ func leafStep(t *testing.T, rng *rand.Rand, what *string, n *Node, m *model) *No
 			return n
 		}
 		i := rng.IntN(n.Len())
-		*what += fmt.Sprintf(": Without(%d)", i)
 		m.remove(i)
+		if rng.IntN(2) == 0 {
+			*what += fmt.Sprintf(": Delete(Key(%d))", i)
+			return n.Delete(n.Key(i))
+		}
+		*what += fmt.Sprintf(": Without(%d)", i)
 		return n.Without(i)
 	case r < 75:
 		k, ok := keyIn(rng, m.lo, m.hi)

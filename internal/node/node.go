@@ -593,9 +593,15 @@ func (d Delta) Apply(n *Node) *Node {
 }
 
 // WithOps returns a copy of leaf n with ops applied: each a DeltaSet or a
-// DeltaDel, keys strictly increasing. One merge of the two sorted lists,
-// copying runs of untouched entries whole.
+// DeltaDel, keys strictly increasing. A few ops go to the overlay
+// (opsOverlay); more are one merge of the two sorted lists into a flat
+// node, copying runs of untouched entries whole.
 func (n *Node) WithOps(ops []Delta) *Node {
+	if n.level == 0 {
+		if c := n.opsOverlay(ops); c != nil {
+			return c
+		}
+	}
 	n = n.Flat()
 	// First pass: the size and count of the result.
 	data, count := n.dataBytes(), n.count

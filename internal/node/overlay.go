@@ -179,10 +179,14 @@ func (o overlay) shift(j int) int {
 // memBytes is what the overlay holds, in allocator size classes.
 func (o overlay) memBytes() int { return allocBytes(cap(o)) }
 
-// buildOverlay encodes entries ents (sorted; their off fields index src)
-// into a new overlay whose data region holds src's bytes from dataFrom on
-// and then extra; offsets into src at or past dataFrom are rebased, and an
-// entry whose off is ^0 names the start of extra. It sets pfx and heads.
+// ovExtra marks, in an ovEnt handed to buildOverlay, an offset into the
+// bytes of its extra arguments (concatenated) instead of into src.
+const ovExtra = 1 << 31
+
+// buildOverlay encodes entries ents (sorted; their off fields index src,
+// or with ovExtra the concatenation of extra) into a new overlay whose data
+// region holds src's bytes from dataFrom on and then extra's. It sets pfx
+// and heads.
 func buildOverlay(count int, ents []ovEnt, src []byte, dataFrom int, extra ...[]byte) overlay {
 	table := tableBytes(len(ents))
 	size := table
@@ -205,8 +209,8 @@ func buildOverlay(count int, ents []ovEnt, src []byte, dataFrom int, extra ...[]
 	}
 	for j := range ents {
 		e := &ents[j]
-		if e.off == ^uint32(0) {
-			e.off = uint32(xoff)
+		if e.off&ovExtra != 0 {
+			e.off = e.off&^ovExtra + uint32(xoff)
 		} else {
 			e.off = e.off - uint32(dataFrom) + uint32(table)
 		}
@@ -352,7 +356,7 @@ func (n *Node) withOverlayWrite(key, val []byte, del bool) *Node {
 	case !present:
 		count++
 	}
-	e := ovEnt{off: ^uint32(0), klen: uint32(len(key)), pos: uint32(pos), inBase: inBase, del: del}
+	e := ovEnt{off: ovExtra, klen: uint32(len(key)), pos: uint32(pos), inBase: inBase, del: del}
 	if !del {
 		e.vlen = uint32(len(val))
 	}
@@ -369,6 +373,97 @@ func (n *Node) withOverlayWrite(key, val []byte, del bool) *Node {
 		return c.Flat()
 	}
 	return n.withOverlay(buildOverlay(count, ents, o, dataFrom, key, val))
+}
+
+// opsOverlay returns leaf n with ops (DeltaSet and DeltaDel, keys strictly
+// increasing, in [Lo, Hi)) applied as one new overlay merged with n's, or
+// nil when the result would outgrow the overlay's bounds (the caller then
+// builds a flat node). A page-in with a few fragments and a batch's writes
+// to a leaf so cost an overlay, not a copy of the leaf.
+func (n *Node) opsOverlay(ops []Delta) *Node {
+	o := n.ov
+	count, nents := n.count, 0
+	if o != nil {
+		count, nents = o.count(), o.n()
+	}
+	if len(ops) > maxOverlayEntries {
+		return nil
+	}
+	var buf [maxOverlayEntries]ovEnt
+	ents := buf[:0]
+	var extra [][]byte
+	xlen := uint32(0)
+	i := 0
+	add := func(e ovEnt) bool {
+		if len(ents) == maxOverlayEntries {
+			return false
+		}
+		ents = append(ents, e)
+		return true
+	}
+	for _, op := range ops {
+		for ; i < nents && bytes.Compare(o.key(i), op.Key) < 0; i++ {
+			if !add(o.ent(i)) {
+				return nil
+			}
+		}
+		var pos int
+		var inBase, present bool
+		if i < nents && bytes.Equal(o.key(i), op.Key) {
+			e := o.ent(i)
+			i++
+			pos, inBase, present = int(e.pos), e.inBase, !e.del
+			if op.Kind == DeltaDel && !present {
+				if !add(e) { // already deleted: keep the delete
+					return nil
+				}
+				continue
+			}
+		} else {
+			pos, inBase = n.searchFrom(0, op.Key)
+			present = inBase
+		}
+		e := ovEnt{off: ovExtra | xlen, klen: uint32(len(op.Key)), pos: uint32(pos), inBase: inBase}
+		switch {
+		case op.Kind == DeltaDel && !present:
+			continue // nothing to delete
+		case op.Kind == DeltaDel && !inBase:
+			count-- // only the overlay held it: no entry (N5)
+			continue
+		case op.Kind == DeltaDel:
+			count--
+			e.del = true
+			extra = append(extra, op.Key)
+		default:
+			if !present {
+				count++
+			}
+			e.vlen = uint32(len(op.Val))
+			extra = append(extra, op.Key, op.Val)
+		}
+		xlen += e.klen + e.vlen
+		if !add(e) {
+			return nil
+		}
+	}
+	for ; i < nents; i++ {
+		if !add(o.ent(i)) {
+			return nil
+		}
+	}
+	dataFrom, dataBytes := tableBytes(nents), 0
+	if o != nil {
+		dataBytes = o.dataBytes()
+	}
+	if 4*(dataBytes+int(xlen)) > n.dataBytes() {
+		return nil
+	}
+	if len(ents) == 0 {
+		c := *n
+		c.ov = nil
+		return &c
+	}
+	return n.withOverlay(buildOverlay(count, ents, o, dataFrom, extra...))
 }
 
 // withOverlay returns n's base with overlay o.
