@@ -44,14 +44,15 @@ var errClosing = errors.New("sled: closing")
 const (
 	lowSpaceTarget       = 1.25
 	highThroughputTarget = 2.0
-	// maxRelocate: a victim's relocation may write at most this much of
-	// the segment it frees (C4). Relocating a segment whose pages weigh
-	// F bytes in all (Relocate) frees the segment and turns F of live
-	// fragments into garbage, so the garbage (disk less live) falls by
-	// segSize - F; a victim must gain at least 1/16 of a segment, or a
-	// round that ends just over the target would pick full segments, write
-	// them again, seal a new segment, and so start the next round forever.
-	maxRelocate        = 15.0 / 16
+	// maxRewrite: a victim's relocation may be expected to write at most
+	// this much of the segment it frees (C4): each victim must shrink the
+	// files by 1/16 of a segment, or a round that ends just over the
+	// target would pick full segments, write them again, seal a new
+	// segment, and so start the next round forever. The expectation
+	// (SegmentUse.Rewrite) can be wrong; a round that did not shrink the
+	// files by minGain per victim stops cleaning until users write again.
+	maxRewrite = 15.0 / 16
+	minGain    = 1.0 / 16
 	maxVictimsPerRound = 16
 	// paceBytes: after relocating this much the cleaner pauses for
 	// pacePause, so that relocations (which share the log and its
@@ -67,6 +68,10 @@ const (
 func (db *DB) cleanRound() error {
 	db.clean.mu.Lock()
 	defer db.clean.mu.Unlock()
+	if db.clean.stalled && db.clean.stalledAt == db.userBytes.Load() {
+		return nil // C4: nothing written since a round that gained nothing
+	}
+	db.clean.stalled = false
 	segs, err := db.log.Segments()
 	if err != nil {
 		return err
@@ -97,12 +102,12 @@ func (db *DB) cleanRound() error {
 		if log.LSN(seg+1)*segSize > written {
 			continue // still being written
 		}
-		u := float64(use[seg].Relocate) / float64(segSize)
-		if u > maxRelocate {
+		u := float64(use[seg].Rewrite) / float64(segSize)
+		if u > maxRewrite {
 			continue
 		}
 		age := float64(newest - seg)
-		cands = append(cands, cand{seg, use[seg].Relocate, (1 - u) * age / (1 + u)})
+		cands = append(cands, cand{seg, use[seg].Rewrite, (1 - u) * age / (1 + u)})
 	}
 	if len(cands) == 0 {
 		return nil
@@ -121,6 +126,7 @@ func (db *DB) cleanRound() error {
 		victims[c.seg] = true
 	}
 	logged := db.pc.Stats().LoggedBytes
+	startLogged, users := logged, db.userBytes.Load()
 	for _, id := range db.pc.PagesIn(segSize, victims) {
 		c := db.gate.enterWrite()
 		err := db.pc.Relocate(id, segSize, victims)
@@ -164,6 +170,7 @@ func (db *DB) cleanRound() error {
 			}
 		}
 	}
+	removed := 0
 	for seg := range victims {
 		if named[seg] {
 			continue
@@ -172,6 +179,14 @@ func (db *DB) cleanRound() error {
 			return err
 		}
 		db.clean.removed.Add(1)
+		removed++
+	}
+	// C4: a round must shrink the files by minGain of a segment per
+	// victim; one that did not (its Rewrite estimates were low, or named
+	// victims stayed) while no user wrote stops cleaning until one does.
+	wrote := db.pc.Stats().LoggedBytes - startLogged
+	if gain := int64(removed)*int64(segSize) - wrote; float64(gain) < minGain*float64(len(victims))*float64(segSize) && db.userBytes.Load() == users {
+		db.clean.stalled, db.clean.stalledAt = true, users
 	}
 	return nil
 }

@@ -19,10 +19,15 @@ import (
 type SegmentUse struct {
 	// Live is the bytes of the fragments in the segment that pages name.
 	Live int64
-	// Relocate estimates the bytes that relocating every page named in
-	// the segment writes: each such page's image and fragments (a
-	// relocation writes the page whole, whatever it has in the segment).
+	// Relocate is the bytes of every fragment, in any segment, of the
+	// pages named in the segment: what relocating them turns from live to
+	// garbage (a relocation writes each page whole, whatever it has in
+	// the segment).
 	Relocate int64
+	// Rewrite estimates what relocating those pages writes: each one's
+	// last full image (its current image differs by what its fragments
+	// since added or removed; overwrites, the common case, change little).
+	Rewrite int64
 }
 
 // UseBySegment returns, for each segment that allocated pages name, its
@@ -37,12 +42,17 @@ func (c *Cache) UseBySegment(segSize log.LSN) map[uint64]SegmentUse {
 		for _, l := range p.Locs {
 			whole += int64(l.Size)
 		}
+		image := int64(0)
+		if len(p.Locs) > 0 {
+			image = int64(p.Locs[0].Size)
+		}
 		for i, l := range p.Locs {
 			seg := uint64(l.LSN / segSize)
 			u := use[seg]
 			u.Live += int64(l.Size)
 			if !slices.ContainsFunc(p.Locs[:i], func(o Loc) bool { return uint64(o.LSN/segSize) == seg }) {
 				u.Relocate += whole // once per page and segment
+				u.Rewrite += image
 			}
 			use[seg] = u
 		}

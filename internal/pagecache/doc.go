@@ -101,12 +101,13 @@
 //	    keep needing several reads) by the same ordinary transition as C1,
 //	    only while it is resident and allocated: consolidation changes
 //	    where a page's bytes are, never what they are.
-//	C4. Cleaning ends once writers stop: the cleaner relocates a victim
-//	    only when the pages it names weigh at most 15/16 of a segment in
-//	    all, so each victim removed lowers the garbage (disk less live) by
-//	    at least 1/16 of a segment, and the garbage cannot fall below zero.
-//	    (A victim left in place because a rolled-back free still names it,
-//	    C2, is the one exception; it needs a writer's free to happen.)
+//	C4. Cleaning ends once writers stop: the cleaner picks a victim only
+//	    when relocating its pages is expected to write at most 15/16 of a
+//	    segment (SegmentUse.Rewrite), and a round that did not shrink the
+//	    files by 1/16 of a segment per victim, with no user write during
+//	    it, stops cleaning until a user writes. So every round without
+//	    user writes but the last shrinks the files by a fixed amount, and
+//	    the files cannot shrink below zero.
 //
 // Memory:
 //
