@@ -51,8 +51,8 @@ const (
 	// segment, and so start the next round forever. The expectation
 	// (SegmentUse.Rewrite) can be wrong; a round that did not shrink the
 	// files by minGain per victim stops cleaning until users write again.
-	maxRewrite = 15.0 / 16
-	minGain    = 1.0 / 16
+	maxRewrite         = 15.0 / 16
+	minGain            = 1.0 / 16
 	maxVictimsPerRound = 16
 	// paceBytes: after relocating this much the cleaner pauses for
 	// pacePause, so that relocations (which share the log and its
