@@ -68,8 +68,8 @@ const (
 func (db *DB) cleanRound() error {
 	db.clean.mu.Lock()
 	defer db.clean.mu.Unlock()
-	if db.clean.stalled && db.clean.stalledAt == db.userBytes.Load() {
-		return nil // C4: nothing written since a round that gained nothing
+	if db.clean.stalled && db.log.Tail() == db.clean.stalledAt {
+		return nil // C4: nothing logged since a round that gained nothing
 	}
 	db.clean.stalled = false
 	segs, err := db.log.Segments()
@@ -126,7 +126,7 @@ func (db *DB) cleanRound() error {
 		victims[c.seg] = true
 	}
 	logged := db.pc.Stats().LoggedBytes
-	startLogged, users := logged, db.userBytes.Load()
+	startLogged := logged
 	for _, id := range db.pc.PagesIn(segSize, victims) {
 		c := db.gate.enterWrite()
 		err := db.pc.Relocate(id, segSize, victims)
@@ -183,10 +183,10 @@ func (db *DB) cleanRound() error {
 	}
 	// C4: a round must shrink the files by minGain of a segment per
 	// victim; one that did not (its Rewrite estimates were low, or named
-	// victims stayed) while no user wrote stops cleaning until one does.
+	// victims stayed) stops cleaning until anything more is logged.
 	wrote := db.pc.Stats().LoggedBytes - startLogged
-	if gain := int64(removed)*int64(segSize) - wrote; float64(gain) < minGain*float64(len(victims))*float64(segSize) && db.userBytes.Load() == users {
-		db.clean.stalled, db.clean.stalledAt = true, users
+	if gain := int64(removed)*int64(segSize) - wrote; float64(gain) < minGain*float64(len(victims))*float64(segSize) {
+		db.clean.stalled, db.clean.stalledAt = true, db.log.Tail()
 	}
 	return nil
 }

@@ -90,10 +90,11 @@ type DB struct {
 		events  chan struct{} // the log created a segment
 		removed atomic.Int64  // segments removed by the cleaner
 		off     atomic.Bool   // tests: the background cleaner is off
-		// stalledAt is userBytes when a round last failed to shrink the
-		// files by its minimum gain (C4); rounds wait for new user writes
-		// before they try again. Guarded by mu.
-		stalledAt int64
+		// stalledAt is the log's tail after a round that failed to
+		// shrink the files by its minimum gain (C4); rounds wait for the
+		// log to grow past it (any write, batch, drop) before they try
+		// again. Guarded by mu.
+		stalledAt log.LSN
 		stalled   bool
 	}
 

@@ -9,3 +9,11 @@ func (db *DB) SetCleaning(on bool) { db.clean.off.Store(!on) }
 
 // WriteSnapshot writes a page-table snapshot now (tests).
 func (db *DB) WriteSnapshot() error { return db.snapshot() }
+
+// StallCleaning sets the cleaner's stall latch (C4) as a round that gained
+// nothing would (tests).
+func (db *DB) StallCleaning() {
+	db.clean.mu.Lock()
+	defer db.clean.mu.Unlock()
+	db.clean.stalled, db.clean.stalledAt = true, db.log.Tail()
+}

@@ -277,3 +277,68 @@ func TestCleaningEnds(t *testing.T) {
 		})
 	}
 }
+
+// TestCleaningResumesAfterDrop: a round that gains nothing stops cleaning
+// only until something more is logged (C4), whatever it is: dropping a tree
+// writes no user bytes, yet must let the cleaner take back its space.
+func TestCleaningResumesAfterDrop(t *testing.T) {
+	const segSize = 256 << 10
+	cfg := sled.Config{Path: "/db", FS: vfs.NewMem(), SegmentSizeBytes: segSize, CacheCapacityBytes: 4 << 20}
+	db, err := cfg.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetCleaning(false) // the test runs every round itself
+	big, err := db.OpenTree("big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	val := make([]byte, 100)
+	for i := 0; i < 20000; i++ {
+		if _, err := big.Insert(benchKey(uint64(i)*7919%20000), val); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 100; i++ {
+		if _, err := db.Insert(benchKey(uint64(i)), val); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rest := func(what string) int64 {
+		t.Helper()
+		if err := db.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		for r := 0; r < 30; r++ {
+			before := db.Stats().EngineBytesWritten
+			if err := db.Clean(); err != nil {
+				t.Fatal(err)
+			}
+			if db.Stats().EngineBytesWritten == before {
+				size, _ := db.SizeOnDisk()
+				t.Logf("%s: at rest after %d rounds, %d B on disk", what, r, size)
+				return size
+			}
+		}
+		t.Fatalf("%s: cleaning did not come to rest in 30 rounds", what)
+		return 0
+	}
+	loaded := rest("loaded")
+	// As if the last round had gained nothing: the latch holds until
+	// something is logged, and the drop is something.
+	db.StallCleaning()
+	if err := db.Clean(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DropTree("big"); err != nil {
+		t.Fatal(err)
+	}
+	dropped := rest("after the drop")
+	if dropped > loaded/4 || dropped > 4*segSize {
+		t.Errorf("after dropping the big tree %d B remain on disk (%d before)", dropped, loaded)
+	}
+	if err := db.Check(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -69,10 +69,10 @@ func (c *Cache) sweptAll() bool {
 // evicted but for a fragment not yet written to the log file (P6). It
 // skips pages that are not resident by their slot's resident hint (R1)
 // without reading their state, passing at most n*scanPerCandidate slots
-// and at most two laps of the shard (the first lap ages what the second
-// evicts; more would revisit the same pages, which on a small table made
-// one call pass each slot hundreds of times), and claims slots from the
-// hand claimRun at a time.
+// and at most three laps of the shard (a page's reference count is at most
+// 2: two laps age it, the third evicts it; more would revisit the same
+// pages, which on a small table made one call pass each slot hundreds of
+// times), and claims slots from the hand claimRun at a time.
 func (c *Cache) evictSome(n int) (evicted, unwritten int) {
 	if c.log == nil {
 		return 0, 0
@@ -88,7 +88,7 @@ func (c *Cache) evictSome(n int) (evicted, unwritten int) {
 	perShard := hi/evictShards + 1
 	run := min(claimRun, perShard) // never more than one lap per claim
 	seen, passed := 0, 0
-	limit := min(n*scanPerCandidate, 2*int(perShard))
+	limit := min(n*scanPerCandidate, 3*int(perShard))
 	for seen < n && passed < limit {
 		start := hand.Add(run) - run
 		for k := uint64(0); k < run && seen < n; k++ {

@@ -21,7 +21,7 @@ func (t *Tree) split(id node.PageID, p *pagecache.Page, path []frame) error {
 		return nil
 	}
 	if id == t.root {
-		return t.growRoot(p, at)
+		return t.growRoot(p, n, at)
 	}
 	sep := n.Key(at)
 	rid, err := t.pc.Allocate(nil)
@@ -46,8 +46,7 @@ func (t *Tree) split(id node.PageID, p *pagecache.Page, path []frame) error {
 
 // growRoot splits the root in place: its halves move to two fresh pages and
 // the root becomes an index node one level up (I2: the root page id stays).
-func (t *Tree) growRoot(p *pagecache.Page, at int) error {
-	n := p.Node
+func (t *Tree) growRoot(p *pagecache.Page, n *node.Node, at int) error {
 	lid, err := t.pc.Allocate(nil)
 	if err != nil {
 		return err
