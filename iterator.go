@@ -27,6 +27,10 @@ type Iterator struct {
 
 	leaf *node.Node // immutable snapshot of the current leaf
 	idx  int
+	// cur reads leaf's entry idx+1 when curOK (forward steps read a
+	// leaf's merged view one step each, not one overlay walk each).
+	cur   node.Cursor
+	curOK bool
 	key  []byte
 	val  []byte
 }
@@ -100,6 +104,9 @@ func (it *Iterator) fail(err error) bool {
 func (it *Iterator) next() bool {
 	if it.started && it.leaf != nil && it.idx+1 < it.leaf.Len() {
 		it.idx++
+		if !it.curOK {
+			it.cur, it.curOK = it.leaf.CursorAt(it.idx), true
+		}
 	} else {
 		from, incl := it.lo, true
 		if it.started {
@@ -114,8 +121,9 @@ func (it *Iterator) next() bool {
 			return false
 		}
 		it.leaf, it.idx = n, i
+		it.cur, it.curOK = n.CursorAt(i), true
 	}
-	k, v := it.leaf.Entry(it.idx)
+	k, v := it.leaf.Step(&it.cur)
 	if it.hi != nil && bytes.Compare(k, it.hi) >= 0 {
 		return false
 	}
@@ -141,6 +149,7 @@ func (it *Iterator) prev() bool {
 		}
 		it.leaf, it.idx = n, i
 	}
+	it.curOK = false
 	k, v := it.leaf.Entry(it.idx)
 	if bytes.Compare(k, it.lo) < 0 {
 		return false

@@ -207,6 +207,14 @@ func checkModel(t *testing.T, what string, n *Node, m *model) {
 	if m.level == 0 {
 		var ek, ev [][]byte
 		n.Each(func(k, v []byte) { ek, ev = append(ek, k), append(ev, v) })
+		for start := range len(m.keys) {
+			c := n.CursorAt(start)
+			for i := start; i < len(m.keys); i++ {
+				if k, v := n.Step(&c); !bytes.Equal(k, m.keys[i]) || !bytes.Equal(v, m.vals[i]) {
+					fail("cursor from %d read %x=%x at %d", start, k, v, i)
+				}
+			}
+		}
 		if !reflect.DeepEqual(nonNil(ek), nonNil(m.keys)) || !reflect.DeepEqual(nonNil(ev), nonNil(m.vals)) {
 			fail("Each gave keys %x vals %x", ek, ev)
 		}

@@ -512,6 +512,52 @@ func (n *Node) Flat() *Node {
 	return w.finish()
 }
 
+// Cursor is a position in a leaf's merged view for reading its entries in
+// order (Next), one step each instead of a walk of the overlay per entry
+// (Entry). For a flat leaf it is the entry index.
+type Cursor struct{ b, j int } // the next base entry and overlay slot
+
+// CursorAt returns the cursor whose Step reads entry i (0 <= i < Len).
+func (n *Node) CursorAt(i int) Cursor {
+	if n.ov == nil {
+		return Cursor{b: i}
+	}
+	j, b := n.resolve(i)
+	if j >= 0 {
+		return Cursor{b: n.ov.pos(j), j: j}
+	}
+	o := n.ov
+	k := 0
+	for k < o.n() && o.pos(k) <= b {
+		k++
+	}
+	return Cursor{b: b, j: k}
+}
+
+// Step returns the entry at c and moves c to the next one. The caller
+// keeps c within Len entries.
+func (n *Node) Step(c *Cursor) (key, val []byte) {
+	o := n.ov
+	if o == nil {
+		c.b++
+		return n.baseEntry(c.b - 1)
+	}
+	for c.j < o.n() && o.pos(c.j) == c.b && o.del(c.j) {
+		c.b++ // a delete hides the base entry at its position
+		c.j++
+	}
+	if c.j < o.n() && o.pos(c.j) == c.b {
+		key, val = o.key(c.j), o.val(c.j)
+		if o.slot(c.j)[16]&ovInBase != 0 {
+			c.b++ // replaced
+		}
+		c.j++
+		return key, val
+	}
+	c.b++
+	return n.baseEntry(c.b - 1)
+}
+
 // Overlaid reports whether n has an overlay (for tests and statistics).
 func (n *Node) Overlaid() bool { return n.ov != nil }
 

@@ -173,6 +173,16 @@ func checkOverlayModel(t *testing.T, what string, n *Node, m *model) {
 	if i != len(m.keys) {
 		t.Fatalf("%s: Each gave %d entries, model %d", what, i, len(m.keys))
 	}
+	// Cursors from every start read the rest in order.
+	for start := 0; start < len(m.keys); start += 1 + len(m.keys)/5 {
+		c := n.CursorAt(start)
+		for i := start; i < len(m.keys); i++ {
+			k, v := n.Step(&c)
+			if !bytes.Equal(k, m.keys[i]) || !bytes.Equal(v, m.vals[i]) {
+				t.Fatalf("%s: cursor from %d read %x=%x at %d, model %x=%x", what, start, k, v, i, m.keys[i], m.vals[i])
+			}
+		}
+	}
 	if f := n.Flat(); !sameNode(f, m.node()) {
 		t.Fatalf("%s: the folded node differs from the model's", what)
 	}
