@@ -31,8 +31,8 @@ type Iterator struct {
 	// leaf's merged view one step each, not one overlay walk each).
 	cur   node.Cursor
 	curOK bool
-	key  []byte
-	val  []byte
+	key   []byte
+	val   []byte
 }
 
 // Iter returns an iterator over the whole tree.
