@@ -99,15 +99,10 @@ func (n *Node) off(i int) int { return int(le32(n.b[n.tab+slotBytes*i:])) }
 // Key is the key of entry i.
 func (n *Node) Key(i int) []byte {
 	if n.ov != nil {
-		j, b := n.resolve(i)
-		if j >= 0 {
-			return n.ov.key(j)
-		}
-		i = b
+		k, _ := n.Entry(i)
+		return k
 	}
-	o := n.off(i) + 4
-	e := o + int(le32(n.b[o-4:]))
-	return n.b[o:e:e]
+	return n.baseKey(i)
 }
 
 // baseKey is the key of entry i of the base buffer, ignoring any overlay.
@@ -120,11 +115,8 @@ func (n *Node) baseKey(i int) []byte {
 // Val is the value of leaf entry i.
 func (n *Node) Val(i int) []byte {
 	if n.ov != nil {
-		j, b := n.resolve(i)
-		if j >= 0 {
-			return n.ov.val(j)
-		}
-		i = b
+		_, v := n.Entry(i)
+		return v
 	}
 	o := n.off(i)
 	s := o + 4 + int(le32(n.b[o:]))
@@ -156,23 +148,9 @@ func (n *Node) baseEntry(i int) (key, val []byte) {
 // the base and the overlay (Entry(i) for every i would walk the overlay
 // once per entry).
 func (n *Node) Each(fn func(key, val []byte)) {
-	b := 0
-	if o := n.ov; o != nil {
-		for j := range o.n() {
-			e := o.ent(j)
-			for ; b < int(e.pos); b++ {
-				fn(n.baseEntry(b))
-			}
-			if e.inBase {
-				b++
-			}
-			if !e.del {
-				fn(o.key(j), o.val(j))
-			}
-		}
-	}
-	for ; b < n.count; b++ {
-		fn(n.baseEntry(b))
+	var c Cursor
+	for range n.Len() {
+		fn(n.Step(&c))
 	}
 }
 
@@ -212,9 +190,9 @@ func (n *Node) Search(key []byte) (int, bool) {
 	return n.searchFrom(0, key)
 }
 
-// searchFrom is Search among the entries at or after from. It binary
-// searches the table's heads (layout.go) and reads an entry only to break
-// a tie of heads.
+// searchFrom is Search among the entries at or after from of the base
+// buffer, ignoring any overlay. It binary searches the table's heads
+// (layout.go) and reads an entry only to break a tie of heads.
 func (n *Node) searchFrom(from int, key []byte) (int, bool) {
 	if n.count == 0 {
 		return 0, false
@@ -365,7 +343,7 @@ func NewIndex(level uint8, lo, hi []byte, next PageID, keys [][]byte, kids []Pag
 // position i when found, inserted at i otherwise.
 func (n *Node) WithValue(i int, found bool, key, val []byte) *Node {
 	if n.level == 0 {
-		return n.withOverlayWrite(key, val, false)
+		return n.Set(key, val)
 	}
 	data := n.dataBytes() + leafEntryBytes(len(key), len(val))
 	count := n.count + 1
@@ -386,7 +364,7 @@ func (n *Node) WithValue(i int, found bool, key, val []byte) *Node {
 // entry).
 func (n *Node) Without(i int) *Node {
 	if n.level == 0 {
-		return n.withOverlayWrite(n.Key(i), nil, true)
+		return n.Delete(n.Key(i))
 	}
 	w := newBuilder(n.level, n.flags, n.next, n.Lo(), n.Hi(), n.count-1, n.dataBytes()-n.entrySize(i))
 	w.copyEntries(n, 0, i)
@@ -593,45 +571,7 @@ func (d Delta) Apply(n *Node) *Node {
 }
 
 // WithOps returns a copy of leaf n with ops applied: each a DeltaSet or a
-// DeltaDel, keys strictly increasing. A few ops go to the overlay
-// (opsOverlay); more are one merge of the two sorted lists into a flat
-// node, copying runs of untouched entries whole.
-func (n *Node) WithOps(ops []Delta) *Node {
-	if n.level == 0 {
-		if c := n.opsOverlay(ops); c != nil {
-			return c
-		}
-	}
-	n = n.Flat()
-	// First pass: the size and count of the result.
-	data, count := n.dataBytes(), n.count
-	i := 0
-	for _, op := range ops {
-		j, found := n.searchFrom(i, op.Key)
-		if found {
-			data -= n.entrySize(j)
-			count--
-			j++
-		}
-		if op.Kind == DeltaSet {
-			data += leafEntryBytes(len(op.Key), len(op.Val))
-			count++
-		}
-		i = j
-	}
-	w := newBuilder(n.level, n.flags, n.next, n.Lo(), n.Hi(), count, data)
-	i = 0
-	for _, op := range ops {
-		j, found := n.searchFrom(i, op.Key)
-		w.copyEntries(n, i, j)
-		if found {
-			j++
-		}
-		if op.Kind == DeltaSet {
-			w.addLeaf(op.Key, op.Val)
-		}
-		i = j
-	}
-	w.copyEntries(n, i, n.count)
-	return w.finish()
-}
+// DeltaDel, keys strictly increasing: merged into the overlay, or, when
+// they outgrow it, one build of the flat node that copies runs of untouched
+// entries whole (leafWithOps, Flat).
+func (n *Node) WithOps(ops []Delta) *Node { return n.leafWithOps(ops) }

@@ -293,119 +293,37 @@ func (n *Node) Get(key []byte) ([]byte, bool) {
 
 // Set returns a copy of leaf n in which key has value val (WithValue
 // without the position: a leaf's write goes to its overlay).
-func (n *Node) Set(key, val []byte) *Node { return n.withOverlayWrite(key, val, false) }
-
-// Delete returns a copy of leaf n without key; n itself when key is absent.
-func (n *Node) Delete(key []byte) *Node { return n.withOverlayWrite(key, nil, true) }
-
-// withOverlayWrite returns leaf n with key set to val (del == false) or
-// deleted (del == true), as a new overlay over n's base. When the overlay
-// would outgrow its bounds it returns the flat node instead (one fold that
-// includes this write).
-func (n *Node) withOverlayWrite(key, val []byte, del bool) *Node {
-	o := n.ov
-	count, nents := n.count, 0
-	var buf [maxOverlayEntries + 1]ovEnt // the new slots, on the stack
-	ents := buf[:0]
-	j, inOv := 0, false
-	if o != nil {
-		count, nents = o.count(), o.n()
-		for k := range nents {
-			ents = append(ents, o.ent(k))
-		}
-		j, inOv = o.find(key)
-	}
-	var pos int
-	var inBase, present bool
-	if inOv {
-		e := &ents[j]
-		pos, inBase, present = int(e.pos), e.inBase, !e.del
-	} else {
-		pos, inBase = n.searchFrom(0, key)
-		present = inBase
-	}
-	dataFrom := tableBytes(nents)
-	switch {
-	case del && !present:
-		return n // nothing to delete
-	case del && !inBase:
-		// Only the overlay held the key: drop its entry (N5).
-		if nents == 1 {
-			c := *n
-			c.ov = nil
-			return &c
-		}
-		ents = append(ents[:j], ents[j+1:]...)
-		return n.withOverlay(buildOverlay(count-1, ents, o, dataFrom))
-	}
-	grow := len(key)
-	if !del {
-		grow += len(val)
-	}
-	dataBytes := 0
-	if o != nil {
-		dataBytes = o.dataBytes()
-	}
-	full := nents+1 > maxOverlayEntries || 4*(dataBytes+grow) > n.dataBytes()
-	if del {
-		val = nil
-	}
-	switch {
-	case del:
-		count--
-	case !present:
-		count++
-	}
-	e := ovEnt{off: ovExtra, klen: uint32(len(key)), pos: uint32(pos), inBase: inBase, del: del}
-	if !del {
-		e.vlen = uint32(len(val))
-	}
-	if inOv {
-		ents[j] = e
-	} else {
-		ents = append(ents, ovEnt{})
-		copy(ents[j+1:], ents[j:])
-		ents[j] = e
-	}
-	if full {
-		c := *n
-		c.ov = buildOverlay(count, ents, o, dataFrom, key, val)
-		return c.Flat()
-	}
-	return n.withOverlay(buildOverlay(count, ents, o, dataFrom, key, val))
+func (n *Node) Set(key, val []byte) *Node {
+	return n.leafWithOps([]Delta{{Kind: DeltaSet, Key: key, Val: val}})
 }
 
-// opsOverlay returns leaf n with ops (DeltaSet and DeltaDel, keys strictly
-// increasing, in [Lo, Hi)) applied as one new overlay merged with n's, or
-// nil when the result would outgrow the overlay's bounds (the caller then
-// builds a flat node). A page-in with a few fragments and a batch's writes
-// to a leaf so cost an overlay, not a copy of the leaf.
-func (n *Node) opsOverlay(ops []Delta) *Node {
+// Delete returns a copy of leaf n without key; n itself when key is absent.
+func (n *Node) Delete(key []byte) *Node {
+	return n.leafWithOps([]Delta{{Kind: DeltaDel, Key: key}})
+}
+
+// leafWithOps returns leaf n with ops (DeltaSet and DeltaDel, keys strictly
+// increasing, in [Lo, Hi)) applied as one new overlay merged with n's; when
+// that overlay would outgrow its bounds, the folded node instead (one build
+// that includes the ops). n itself when the ops change nothing. A write, a
+// page-in with a few fragments and a batch's writes to a leaf so cost an
+// overlay, not a copy of the leaf.
+func (n *Node) leafWithOps(ops []Delta) *Node {
 	o := n.ov
 	count, nents := n.count, 0
 	if o != nil {
 		count, nents = o.count(), o.n()
 	}
-	if len(ops) > maxOverlayEntries {
-		return nil
-	}
-	var buf [maxOverlayEntries]ovEnt
+	var buf [maxOverlayEntries + 1]ovEnt // the new slots, on the stack unless a big batch
 	ents := buf[:0]
-	var extra [][]byte
+	var xbuf [2 * (maxOverlayEntries + 1)][]byte
+	extra := xbuf[:0] // the ops' keys and values
 	xlen := uint32(0)
+	changed := false
 	i := 0
-	add := func(e ovEnt) bool {
-		if len(ents) == maxOverlayEntries {
-			return false
-		}
-		ents = append(ents, e)
-		return true
-	}
 	for _, op := range ops {
 		for ; i < nents && bytes.Compare(o.key(i), op.Key) < 0; i++ {
-			if !add(o.ent(i)) {
-				return nil
-			}
+			ents = append(ents, o.ent(i))
 		}
 		var pos int
 		var inBase, present bool
@@ -414,9 +332,7 @@ func (n *Node) opsOverlay(ops []Delta) *Node {
 			i++
 			pos, inBase, present = int(e.pos), e.inBase, !e.del
 			if op.Kind == DeltaDel && !present {
-				if !add(e) { // already deleted: keep the delete
-					return nil
-				}
+				ents = append(ents, e) // already deleted: keep the delete
 				continue
 			}
 		} else {
@@ -429,6 +345,7 @@ func (n *Node) opsOverlay(ops []Delta) *Node {
 			continue // nothing to delete
 		case op.Kind == DeltaDel && !inBase:
 			count-- // only the overlay held it: no entry (N5)
+			changed = true
 			continue
 		case op.Kind == DeltaDel:
 			count--
@@ -442,28 +359,31 @@ func (n *Node) opsOverlay(ops []Delta) *Node {
 			extra = append(extra, op.Key, op.Val)
 		}
 		xlen += e.klen + e.vlen
-		if !add(e) {
-			return nil
-		}
+		ents = append(ents, e)
+		changed = true
 	}
 	for ; i < nents; i++ {
-		if !add(o.ent(i)) {
-			return nil
-		}
+		ents = append(ents, o.ent(i))
+	}
+	switch {
+	case !changed:
+		return n
+	case len(ents) == 0:
+		c := *n
+		c.ov = nil
+		return &c
 	}
 	dataFrom, dataBytes := tableBytes(nents), 0
 	if o != nil {
 		dataBytes = o.dataBytes()
 	}
-	if 4*(dataBytes+int(xlen)) > n.dataBytes() {
-		return nil
-	}
-	if len(ents) == 0 {
+	ov := buildOverlay(count, ents, o, dataFrom, extra...)
+	if len(ents) > maxOverlayEntries || 4*(dataBytes+int(xlen)) > n.dataBytes() {
 		c := *n
-		c.ov = nil
-		return &c
+		c.ov = ov
+		return c.Flat()
 	}
-	return n.withOverlay(buildOverlay(count, ents, o, dataFrom, extra...))
+	return n.withOverlay(ov)
 }
 
 // withOverlay returns n's base with overlay o.
