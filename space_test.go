@@ -218,6 +218,20 @@ func BenchmarkOverwriteLatency(b *testing.B) {
 	}
 }
 
+// openCleanedByHand opens a database in memory with segments of segSize
+// and a 4 MiB cache, closed when the test ends, whose background cleaner is
+// off: the test runs every round itself.
+func openCleanedByHand(t *testing.T, segSize int) *sled.DB {
+	t.Helper()
+	db, err := sled.Config{Path: "/db", FS: vfs.NewMem(), SegmentSizeBytes: segSize, CacheCapacityBytes: 4 << 20}.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	db.SetCleaning(false)
+	return db
+}
+
 // TestCleaningEnds: once writers stop, log cleaning stops (pagecache C4).
 // For data sets of many sizes against the segment size, LowSpace's target
 // (1.25x) cannot always be reached: the last segments are whole, and one is
@@ -233,13 +247,7 @@ func TestCleaningEnds(t *testing.T) {
 	}
 	for _, n := range sizes {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
-			cfg := sled.Config{Path: "/db", FS: vfs.NewMem(), SegmentSizeBytes: segSize, CacheCapacityBytes: 4 << 20}
-			db, err := cfg.Open()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			db.SetCleaning(false) // the test runs every round itself
+			db := openCleanedByHand(t, segSize)
 			val := make([]byte, 100)
 			for i := 0; i < n; i++ {
 				if _, err := db.Insert(benchKey(uint64(i)*7919%uint64(n)), val); err != nil {
@@ -283,13 +291,7 @@ func TestCleaningEnds(t *testing.T) {
 // writes no user bytes, yet must let the cleaner take back its space.
 func TestCleaningResumesAfterDrop(t *testing.T) {
 	const segSize = 256 << 10
-	cfg := sled.Config{Path: "/db", FS: vfs.NewMem(), SegmentSizeBytes: segSize, CacheCapacityBytes: 4 << 20}
-	db, err := cfg.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	db.SetCleaning(false) // the test runs every round itself
+	db := openCleanedByHand(t, segSize)
 	big, err := db.OpenTree("big")
 	if err != nil {
 		t.Fatal(err)
