@@ -7,6 +7,7 @@ import (
 
 	"github.com/sledgo/sled/internal/codec"
 	"github.com/sledgo/sled/internal/log"
+	"github.com/sledgo/sled/internal/pagecache"
 )
 
 // errClosing ends a cleaning round that Close interrupted.
@@ -63,6 +64,10 @@ const (
 	paceBytes = 256 << 10
 	pacePause = time.Millisecond
 )
+
+// othersChanges counts the page changes that relocations did not make:
+// writes, structure changes, consolidations and frees.
+func othersChanges(st pagecache.Stats) int64 { return st.Updates + st.FreedTotal - st.Relocated }
 
 // cleanRound runs one cleaning round.
 func (db *DB) cleanRound() error {
@@ -125,8 +130,9 @@ func (db *DB) cleanRound() error {
 	for _, c := range cands {
 		victims[c.seg] = true
 	}
-	logged := db.pc.Stats().LoggedBytes
-	startLogged := logged
+	st := db.pc.Stats()
+	logged := st.LoggedBytes
+	startLogged, others := logged, othersChanges(st)
 	for _, id := range db.pc.PagesIn(segSize, victims) {
 		c := db.gate.enterWrite()
 		err := db.pc.Relocate(id, segSize, victims)
@@ -181,11 +187,17 @@ func (db *DB) cleanRound() error {
 		db.clean.removed.Add(1)
 		removed++
 	}
-	// C4: a round must shrink the files by minGain of a segment per
-	// victim; one that did not (its Rewrite estimates were low, or named
-	// victims stayed) stops cleaning until anything more is logged.
-	wrote := db.pc.Stats().LoggedBytes - startLogged
-	if gain := int64(removed)*int64(segSize) - wrote; float64(gain) < minGain*float64(len(victims))*float64(segSize) {
+	// C4: a round that removed its victims must have shrunk the files by
+	// minGain of a segment per victim; one that did not (its Rewrite
+	// estimates were low) stops cleaning until anything more is logged. A
+	// round that left named victims in place (C2: a free not yet decided,
+	// a reader) is retried as it was: they become removable without a
+	// write, and a round that relocates nothing seals no segment.
+	// Only a round that alone changed pages can judge: others' records
+	// count in what the log took meanwhile.
+	st = db.pc.Stats()
+	wrote := st.LoggedBytes - startLogged
+	if gain := int64(removed)*int64(segSize) - wrote; removed == len(victims) && othersChanges(st) == others && float64(gain) < minGain*float64(removed)*float64(segSize) {
 		db.clean.stalled, db.clean.stalledAt = true, db.log.Tail()
 	}
 	return nil

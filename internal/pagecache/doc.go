@@ -103,9 +103,9 @@
 //	    where a page's bytes are, never what they are.
 //	C4. Cleaning ends once writers stop: the cleaner picks a victim only
 //	    when relocating its pages is expected to write at most 15/16 of a
-//	    segment (SegmentUse.Rewrite), and a round that did not shrink the
-//	    files by 1/16 of a segment per victim stops cleaning until anything
-//	    more is logged (a write, a batch, a drop). So every round after
+//	    segment (SegmentUse.Rewrite), and a round that removed its victims
+//	    without shrinking the files by 1/16 of a segment per victim stops
+//	    cleaning until anything more is logged (a write, a batch, a drop). So every round after
 //	    writers stop but the last shrinks the files by a fixed amount, and
 //	    the files cannot shrink below zero.
 //
