@@ -472,7 +472,20 @@ func TestCrashChild(t *testing.T) {
 		return n + 1
 	}
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
+	go func() { // overwriter: u-(N%64) = "N-" and padding, so that pages die and the cleaner has work
+		defer wg.Done()
+		for i := lastOverwrite(db) + 1; ; i++ {
+			if _, err := db.Insert(overwriteKey(i), overwriteVal(i)); err != nil {
+				return
+			}
+			if i%5 == 0 {
+				if db.Flush() == nil {
+					ack("u %d", i)
+				}
+			}
+		}
+	}()
 	go func() { // sequential writer: a-N
 		defer wg.Done()
 		for i := next("a-"); ; i++ {
@@ -507,6 +520,32 @@ func TestCrashChild(t *testing.T) {
 	wg.Wait()
 }
 
+func overwriteKey(i int) []byte { return []byte(fmt.Sprintf("u-%02d", i%64)) }
+
+func overwriteVal(i int) []byte {
+	return append([]byte(fmt.Sprintf("%d-", i)), bytes.Repeat([]byte{byte(i)}, 200)...)
+}
+
+// lastOverwrite returns the greatest N the overwriter of TestCrashChild
+// wrote (-1 for none), checking that every u-key holds a value it wrote.
+func lastOverwrite(db *sled.DB) int {
+	last := -1
+	it := db.ScanPrefix([]byte("u-"))
+	defer it.Close()
+	for it.Next() {
+		v := it.Value()
+		n, err := strconv.Atoi(string(v[:max(bytes.IndexByte(v, '-'), 0)]))
+		if err != nil || !bytes.Equal(it.Key(), overwriteKey(n)) || !bytes.Equal(v, overwriteVal(n)) {
+			return -2
+		}
+		last = max(last, n)
+	}
+	if it.Err() != nil {
+		return -2
+	}
+	return last
+}
+
 func TestCrashSIGKILL(t *testing.T) {
 	if os.Getenv(crashChildEnv) != "" {
 		t.Skip("child")
@@ -521,7 +560,7 @@ func TestCrashSIGKILL(t *testing.T) {
 	seed := testutil.Seed(t)
 	rng := rand.New(rand.NewPCG(seed, 5))
 	dir := t.TempDir()
-	maxA, maxB := -1, -1
+	maxA, maxB, maxU := -1, -1, -1
 	cleaned := 0
 	for round := 0; round < rounds; round++ {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
@@ -556,13 +595,16 @@ func TestCrashSIGKILL(t *testing.T) {
 			if w == "b" && n > maxB {
 				maxB = n
 			}
+			if w == "u" && n > maxU {
+				maxU = n
+			}
 			if w == "c" {
 				cleaned += n
 			}
 		}
 		cmd.Wait()
 		io.Copy(io.Discard, stdout)
-		checkCrashDir(t, round, dir, maxA, maxB)
+		checkCrashDir(t, round, dir, maxA, maxB, maxU)
 	}
 	t.Logf("%d rounds; acknowledged a-%d, b-%d; the children reported %d segment removals by the cleaner", rounds, maxA, maxB, cleaned)
 	if cleaned == 0 && rounds >= 50 {
@@ -570,7 +612,7 @@ func TestCrashSIGKILL(t *testing.T) {
 	}
 }
 
-func checkCrashDir(t *testing.T, round int, dir string, maxA, maxB int) {
+func checkCrashDir(t *testing.T, round int, dir string, maxA, maxB, maxU int) {
 	t.Helper()
 	db, err := sled.Config{Path: dir, SegmentSizeBytes: 256 << 10, NodeMaxEntries: 8}.Open()
 	if err != nil {
@@ -611,6 +653,10 @@ func checkCrashDir(t *testing.T, round int, dir string, maxA, maxB int) {
 	}
 	if len(counts) <= maxB {
 		t.Fatalf("round %d: acknowledged batch %d lost (%d batches)", round, maxB, len(counts))
+	}
+	// u: every value one the overwriter wrote, the newest at least the ack.
+	if last := lastOverwrite(db); last == -2 || last < maxU {
+		t.Fatalf("round %d: overwrites: newest %d, acknowledged %d (-2: a u-key holds a value never written)", round, last, maxU)
 	}
 	if err := db.Check(); err != nil {
 		t.Fatalf("round %d: %v", round, err)

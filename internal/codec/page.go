@@ -15,7 +15,8 @@ type SectionKind uint8
 const (
 	// SecImage is a full node image of Page.
 	SecImage SectionKind = iota + 1
-	// SecDelta is a node.Delta (DeltaSet or DeltaDel) applied to Page's node.
+	// SecDelta is a node.Delta (DeltaSet, DeltaDel, DeltaBatch, DeltaSplit
+	// or DeltaChild) applied to Page's node.
 	SecDelta
 	// SecFree says Page is freed.
 	SecFree
@@ -66,7 +67,7 @@ type Section struct {
 	// bytes); the page cache writes the form its mode asks for. Decoding
 	// sets it, so that a record re-encodes to its own bytes.
 	Varint bool
-	Delta  node.Delta // SecDelta: Kind DeltaSet or DeltaDel, Key, and Val for DeltaSet
+	Delta  node.Delta // SecDelta: a DeltaSet, DeltaDel, DeltaBatch, DeltaSplit or DeltaChild
 	Name   string     // SecTreeCreate, SecTreeDrop
 	Value  uint64     // SecIDReserve
 }
@@ -362,8 +363,11 @@ func deltaBodySize(d node.Delta) int {
 		return s
 	}
 	s := 1 + uvarintLen(uint64(len(d.Key))) + len(d.Key)
-	if d.Kind == node.DeltaSet {
+	switch d.Kind {
+	case node.DeltaSet:
 		s += len(d.Val)
+	case node.DeltaSplit, node.DeltaChild:
+		s += uvarintLen(uint64(d.Kid))
 	}
 	return s
 }
@@ -480,8 +484,11 @@ func AppendSections(dst []byte, secs []Section) []byte {
 			dst = append(dst, byte(s.Delta.Kind))
 			dst = binary.AppendUvarint(dst, uint64(len(s.Delta.Key)))
 			dst = append(dst, s.Delta.Key...)
-			if s.Delta.Kind == node.DeltaSet {
+			switch s.Delta.Kind {
+			case node.DeltaSet:
 				dst = append(dst, s.Delta.Val...)
+			case node.DeltaSplit, node.DeltaChild:
+				dst = binary.AppendUvarint(dst, uint64(s.Delta.Kid))
 			}
 		case SecTreeCreate, SecTreeDrop:
 			dst = append(dst, s.Name...)
@@ -594,7 +601,7 @@ func decodeSection(i int, f sectionFrame) (Section, error) {
 			s.Delta = d
 			break
 		}
-		if dk != node.DeltaSet && dk != node.DeltaDel {
+		if dk != node.DeltaSet && dk != node.DeltaDel && dk != node.DeltaSplit && dk != node.DeltaChild {
 			return Section{}, pageCorruptf("section %d (page %d): bad delta kind %d", i, f.page, kb)
 		}
 		key, ok := r.lenBytes()
@@ -603,10 +610,19 @@ func decodeSection(i int, f sectionFrame) (Section, error) {
 		}
 		s.Delta = node.Delta{Kind: dk, Key: key}
 		rest, _ := r.bytes(uint64(r.left()))
-		if dk == node.DeltaSet {
+		switch dk {
+		case node.DeltaSet:
 			s.Delta.Val = rest
-		} else if len(rest) != 0 {
-			return Section{}, pageCorruptf("section %d (page %d): %d bytes after a delete", i, f.page, len(rest))
+		case node.DeltaSplit, node.DeltaChild:
+			kid, n, ok := readUvarint(rest)
+			if !ok || n != len(rest) || kid == 0 {
+				return Section{}, pageCorruptf("section %d (page %d): bad page id in a split or child delta", i, f.page)
+			}
+			s.Delta.Kid = node.PageID(kid)
+		default:
+			if len(rest) != 0 {
+				return Section{}, pageCorruptf("section %d (page %d): %d bytes after a delete", i, f.page, len(rest))
+			}
 		}
 	case SecFree:
 		if len(f.body) != 0 {

@@ -467,6 +467,8 @@ func sampleSections() []Section {
 		{Kind: SecIDReserve, Value: math.MaxUint64},
 		{Kind: SecIDReserve, Value: 0},
 		{Kind: SecImage, Page: math.MaxUint64, Node: nodes["frozen-leaf"]},
+		{Kind: SecDelta, Page: 10, Delta: node.Delta{Kind: node.DeltaSplit, Key: []byte("sep"), Kid: 300}},
+		{Kind: SecDelta, Page: 11, Delta: node.Delta{Kind: node.DeltaChild, Key: []byte("c"), Kid: math.MaxUint64}},
 	}
 }
 
@@ -550,7 +552,7 @@ func TestDecodeSectionsAliasesCapped(t *testing.T) {
 func TestFindPage(t *testing.T) {
 	secs := sampleSections()
 	enc := AppendSections(nil, secs)
-	want := map[node.PageID]int{1: 4, 2: 3, 3: 5, 4: 6, math.MaxUint64: 11}
+	want := map[node.PageID]int{1: 4, 2: 3, 3: 5, 4: 6, math.MaxUint64: 11, 10: 12, 11: 13}
 	for id, i := range want {
 		got, ok, err := FindPage(enc, id)
 		if err != nil || !ok {
@@ -601,24 +603,29 @@ func TestFindPageSkipsOtherBodies(t *testing.T) {
 
 func TestDecodeSectionsRejects(t *testing.T) {
 	cases := map[string][]byte{
-		"empty":             {},
-		"count too big":     {2, byte(SecFree), 1, 0},
-		"huge count":        {0xff, 0xff, 0xff, 0xff, 0x0f},
-		"unknown kind 0":    {1, 0, 1, 0},
-		"unknown kind 7":    {1, 7, 1, 0},
-		"page 0 image":      {1, byte(SecFree), 0, 0},
-		"drop with page":    {1, byte(SecTreeDrop), 1, 0},
-		"free with body":    {1, byte(SecFree), 1, 1, 0},
-		"body past end":     {1, byte(SecFree), 1, 9},
-		"delta no body":     {1, byte(SecDelta), 1, 0},
-		"delta image kind":  {1, byte(SecDelta), 1, 2, byte(node.DeltaImage), 0},
-		"delete with value": {1, byte(SecDelta), 1, 3, byte(node.DeltaDel), 0, 'v'},
-		"delta key too big": {1, byte(SecDelta), 1, 2, byte(node.DeltaSet), 5},
-		"reserve trailing":  {1, byte(SecIDReserve), 0, 2, 1, 0},
-		"reserve empty":     {1, byte(SecIDReserve), 0, 0},
-		"reserve long form": {1, byte(SecIDReserve), 0, 2, 0x81, 0x00},
-		"trailing byte":     {0, 0},
-		"image bad node":    {1, byte(SecImage), 1, 1, 0},
+		"empty":              {},
+		"count too big":      {2, byte(SecFree), 1, 0},
+		"huge count":         {0xff, 0xff, 0xff, 0xff, 0x0f},
+		"unknown kind 0":     {1, 0, 1, 0},
+		"unknown kind 7":     {1, 7, 1, 0},
+		"page 0 image":       {1, byte(SecFree), 0, 0},
+		"drop with page":     {1, byte(SecTreeDrop), 1, 0},
+		"free with body":     {1, byte(SecFree), 1, 1, 0},
+		"body past end":      {1, byte(SecFree), 1, 9},
+		"delta no body":      {1, byte(SecDelta), 1, 0},
+		"delta image kind":   {1, byte(SecDelta), 1, 2, byte(node.DeltaImage), 0},
+		"delete with value":  {1, byte(SecDelta), 1, 3, byte(node.DeltaDel), 0, 'v'},
+		"delta key too big":  {1, byte(SecDelta), 1, 2, byte(node.DeltaSet), 5},
+		"split without kid":  {1, byte(SecDelta), 1, 3, byte(node.DeltaSplit), 1, 'k'},
+		"split kid 0":        {1, byte(SecDelta), 1, 4, byte(node.DeltaSplit), 1, 'k', 0},
+		"child kid trailing": {1, byte(SecDelta), 1, 5, byte(node.DeltaChild), 1, 'k', 7, 0},
+		"child kid long":     {1, byte(SecDelta), 1, 5, byte(node.DeltaChild), 1, 'k', 0x87, 0x00},
+		"unknown delta 7":    {1, byte(SecDelta), 1, 3, 7, 1, 'k'},
+		"reserve trailing":   {1, byte(SecIDReserve), 0, 2, 1, 0},
+		"reserve empty":      {1, byte(SecIDReserve), 0, 0},
+		"reserve long form":  {1, byte(SecIDReserve), 0, 2, 0x81, 0x00},
+		"trailing byte":      {0, 0},
+		"image bad node":     {1, byte(SecImage), 1, 1, 0},
 	}
 	for name, b := range cases {
 		if s, err := DecodeSections(b); !errors.Is(err, ErrCorrupt) {
@@ -825,8 +832,11 @@ func TestRandomRecords(t *testing.T) {
 				secs = append(secs, Section{Kind: SecImage, Page: page, Node: randomNode(r)})
 			case SecDelta:
 				d := node.Delta{Kind: node.DeltaDel, Key: []byte{byte(r.IntN(256))}}
-				if r.IntN(2) == 0 {
+				switch r.IntN(4) {
+				case 0, 1:
 					d = node.Delta{Kind: node.DeltaSet, Key: d.Key, Val: bytes.Repeat([]byte("v"), r.IntN(200))}
+				case 2:
+					d = node.Delta{Kind: node.DeltaSplit + node.DeltaKind(r.IntN(2)), Key: d.Key, Kid: node.PageID(1 + r.Uint64N(1<<40))}
 				}
 				secs = append(secs, Section{Kind: SecDelta, Page: page, Delta: d})
 			case SecFree:
@@ -863,6 +873,8 @@ func FuzzDecodeSections(f *testing.F) {
 	f.Add(AppendSections(nil, []Section{{Kind: SecImage, Page: 1, Node: sampleNodes()["leaf"]}}))
 	f.Add(AppendSections(nil, []Section{{Kind: SecImage, Page: 1, Node: sampleNodes()["index-marked"], Varint: true}}))
 	f.Add([]byte{1, byte(SecDelta), 1, 2, byte(node.DeltaSet), 0})
+	f.Add(AppendSections(nil, []Section{{Kind: SecDelta, Page: 2, Delta: node.Delta{Kind: node.DeltaSplit, Key: []byte("s"), Kid: 9}}}))
+	f.Add(AppendSections(nil, []Section{{Kind: SecDelta, Page: 2, Delta: node.Delta{Kind: node.DeltaChild, Key: []byte("c"), Kid: 1 << 40}}}))
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0x0f})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// Whatever decodes re-encodes to the same bytes (the encoding is

@@ -17,7 +17,10 @@
 // through them.
 package node
 
-import "bytes"
+import (
+	"bytes"
+	"fmt"
+)
 
 // PageID names a page in the page table. 0 is never a valid page.
 type PageID uint64
@@ -92,6 +95,18 @@ func (n *Node) MemBytes() int {
 		m += n.ov.memBytes()
 	}
 	return m
+}
+
+// ImageBytes estimates the bytes of n's flat image (its buffer once the
+// overlay is folded) without folding it: the base buffer plus the overlay's
+// key and value bytes (an upper bound: an overlay entry that replaces or
+// deletes a base entry counts as added).
+func (n *Node) ImageBytes() int {
+	b := len(n.b)
+	if n.ov != nil {
+		b += n.ov.dataBytes() + slotBytes*n.ov.n()
+	}
+	return b
 }
 
 func (n *Node) off(i int) int { return int(le32(n.b[n.tab+slotBytes*i:])) }
@@ -490,12 +505,27 @@ func (n *Node) Split(at int, rightID PageID) (left, right *Node) {
 	n = n.Flat()
 	sep := n.Key(at)
 	split := n.off(at)
-	flags := n.flags &^ flagFrozen
-	lw := newBuilder(n.level, flags, rightID, n.Lo(), sep, at, split-n.off(0)+slotBytes*at)
-	lw.copyEntries(n, 0, at)
-	rw := newBuilder(n.level, flags, n.next, sep, n.Hi(), n.count-at, n.off(n.count)-split+slotBytes*(n.count-at))
+	rw := newBuilder(n.level, n.flags&^flagFrozen, n.next, sep, n.Hi(), n.count-at, n.off(n.count)-split+slotBytes*(n.count-at))
 	rw.copyEntries(n, at, n.count)
-	return lw.finish(), rw.finish()
+	return n.left(at, sep, rightID), rw.finish()
+}
+
+// left returns the entries of flat n before index at, over [Lo, sep), with
+// Next = rightID: the left half of a split at sep.
+func (n *Node) left(at int, sep []byte, rightID PageID) *Node {
+	lw := newBuilder(n.level, n.flags&^flagFrozen, rightID, n.Lo(), sep, at, n.off(at)-n.off(0)+slotBytes*at)
+	lw.copyEntries(n, 0, at)
+	return lw.finish()
+}
+
+// Truncate returns the left half of a split of n at sep: the entries below
+// sep, over [Lo, sep), with Next = rightID. Unlike Split, sep need not be a
+// key of n: an append split puts sep above every key, and the left half
+// keeps all of them (DeltaSplit). The caller has checked CheckSplit.
+func (n *Node) Truncate(sep []byte, rightID PageID) *Node {
+	n = n.Flat()
+	at, _ := n.Search(sep)
+	return n.left(at, sep, rightID)
 }
 
 // Absorb returns the merge of n with its right sibling r (n.Next names r and
@@ -539,6 +569,13 @@ const (
 	// strictly increasing, to a leaf in one step: the writes of an atomic
 	// batch that land in one leaf, logged as one fragment.
 	DeltaBatch
+	// DeltaSplit makes a node the left half of a split at Key: the entries
+	// at or above Key leave, Hi becomes Key and Next becomes Kid, the page
+	// that now holds [Key, old Hi). Leaves and index nodes.
+	DeltaSplit
+	// DeltaChild adds the entry Key -> Kid to an index node: the separator
+	// of a split, posted to the parent.
+	DeltaChild
 )
 
 // Delta describes one change to a page: the partial update that the
@@ -550,6 +587,44 @@ type Delta struct {
 	Val   []byte
 	Image *Node   // DeltaImage only
 	Ops   []Delta // DeltaBatch only
+	Kid   PageID  // DeltaSplit (the right half) and DeltaChild (the child)
+}
+
+// Structural reports whether d changes a node's range or links (DeltaSplit,
+// DeltaChild) rather than a leaf's entries.
+func (d Delta) Structural() bool { return d.Kind == DeltaSplit || d.Kind == DeltaChild }
+
+// Check reports why d, read back from disk, cannot be applied to n, or nil:
+// writes of entries apply to leaves with keys inside n's range, a split to
+// any node at a key strictly inside its range, a child entry to an index
+// node at a new key strictly inside its range. Apply panics on nothing,
+// but a delta that fails Check would build a node that breaks the tree's
+// invariants, so a page-in reports it as corruption instead.
+func (d Delta) Check(n *Node) error {
+	inside := func(k []byte) bool { return bytes.Compare(k, n.Lo()) > 0 && !n.BeyondHi(k) }
+	switch d.Kind {
+	case DeltaSet, DeltaDel:
+		if !n.IsLeaf() || !n.Covers(d.Key) {
+			return fmt.Errorf("write of key %q outside the leaf or on an index node", d.Key)
+		}
+	case DeltaBatch:
+		for _, op := range d.Ops {
+			if err := op.Check(n); err != nil {
+				return err
+			}
+		}
+	case DeltaSplit:
+		if d.Kid == 0 || !inside(d.Key) {
+			return fmt.Errorf("split at %q to page %d outside the node's range", d.Key, d.Kid)
+		}
+	case DeltaChild:
+		if _, found := n.Search(d.Key); n.IsLeaf() || d.Kid == 0 || found || !inside(d.Key) {
+			return fmt.Errorf("child %q -> %d on a leaf, present, or outside the range", d.Key, d.Kid)
+		}
+	default:
+		return fmt.Errorf("delta kind %d is not a fragment", d.Kind)
+	}
+	return nil
 }
 
 // Apply returns n with d applied.
@@ -565,6 +640,10 @@ func (d Delta) Apply(n *Node) *Node {
 		return n
 	case DeltaBatch:
 		return n.WithOps(d.Ops)
+	case DeltaSplit:
+		return n.Truncate(d.Key, d.Kid)
+	case DeltaChild:
+		return n.WithChild(d.Key, d.Kid)
 	default:
 		return d.Image
 	}

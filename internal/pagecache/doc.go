@@ -24,9 +24,12 @@
 //	    epoch.go). Until the transition that publishes it, a reserved page
 //	    is reachable by nobody, so its owner's CASes on it cannot lose.
 //	P4. A page has at most FragmentsPerImage-1 delta fragments after its
-//	    last full image, and with a log its fragments' bytes on disk stay
-//	    below its image's: the update that would break either logs a full
-//	    image instead (consolidation).
+//	    last full image, and with a log its image and fragments on disk
+//	    stay within twice the (estimated) size of an image of its current
+//	    state, so at most half of a page's log bytes are dead: the update
+//	    that would break either logs a full image instead (consolidation).
+//	    A fragment is a write of entries (leaves) or a structure change
+//	    (a split's left half, a posted child), applied in log order.
 //	P5. Freed pages read as absent (Load returns ErrFreed), never as another
 //	    page's content, until they are allocated again; a free page is never
 //	    freed again (an id is never handed out twice). A tombstone is never

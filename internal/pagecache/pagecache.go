@@ -20,9 +20,10 @@ import (
 // would make the FragmentsPerImage-th fragment logs a full image instead
 // (consolidation), so a page is rebuilt from one image and at most
 // FragmentsPerImage-1 deltas (P4). Before that bound, a page with a log
-// also consolidates as soon as its fragments on disk would outweigh its
-// image (fragmentsOutweigh): small writes to a large leaf log ~their own
-// size, and a page-in never reads more fragment bytes than image bytes.
+// also consolidates as soon as its log bytes would exceed twice its
+// current image (fragmentsOutweigh): small writes to a large leaf log
+// ~their own size, a page that only grows logs each entry once, and a
+// page-in never reads more than twice the page's bytes.
 const FragmentsPerImage = 16
 
 // Log record kinds of page records: a list of codec sections applied
@@ -414,21 +415,46 @@ func (c *Cache) materialize(id node.PageID, locs []Loc) (*node.Node, error) {
 	if secs[0].Kind != codec.SecImage {
 		return nil, fmt.Errorf("%w: page %d starts with section kind %d, not an image", codec.ErrCorrupt, id, secs[0].Kind)
 	}
-	n := secs[0].Node
-	for _, s := range secs[1:] {
-		if s.Kind != codec.SecDelta || !n.IsLeaf() {
-			return nil, fmt.Errorf("%w: page %d has a bad fragment (kind %d)", codec.ErrCorrupt, id, s.Kind)
+	n, err := applyFragments(secs[0].Node, secs[1:])
+	if err != nil {
+		return nil, fmt.Errorf("%w: page %d: %v", codec.ErrCorrupt, id, err)
+	}
+	return n, nil
+}
+
+// applyFragments applies the delta sections of a page, in log order, to its
+// image n. Each run of entry writes between structural deltas (a split, a
+// posted child) is one merge of its writes (the last write of a key wins)
+// and one node built, not one per fragment. Every delta is checked against
+// the node it applies to first (node.Delta.Check): a fragment read back
+// from disk that does not fit its page is corruption, not a node that
+// breaks the tree's invariants.
+func applyFragments(n *node.Node, secs []codec.Section) (*node.Node, error) {
+	start := 0
+	flush := func(end int) {
+		switch end - start {
+		case 0:
+		case 1:
+			n = secs[start].Delta.Apply(n)
+		default:
+			n = n.WithOps(mergeDeltas(secs[start:end]))
 		}
 	}
-	switch len(secs) {
-	case 1:
-		return n, nil
-	case 2:
-		return secs[1].Delta.Apply(n), nil
+	for i := range secs {
+		d := &secs[i].Delta
+		if secs[i].Kind != codec.SecDelta {
+			return nil, fmt.Errorf("fragment %d is a section of kind %d, not a delta", i, secs[i].Kind)
+		}
+		if err := d.Check(n); err != nil {
+			return nil, fmt.Errorf("fragment %d: %v", i, err)
+		}
+		if d.Structural() {
+			flush(i)
+			n, start = d.Apply(n), i+1
+		}
 	}
-	// Several fragments: one merge of their writes (the last write of a
-	// key wins) into the image, one node built, not one per fragment.
-	return n.WithOps(mergeDeltas(secs[1:])), nil
+	flush(len(secs))
+	return n, nil
 }
 
 // readHintBytes is the least a page-in reads in its first pread: small
@@ -466,7 +492,8 @@ func (c *Cache) putReadBuf(b []byte) {
 	c.readBufs.Put(&b)
 }
 
-// mergeDeltas returns the writes of the delta sections, in order, as one
+// mergeDeltas returns the writes of the delta sections (none structural),
+// in order, as one
 // list of DeltaSet and DeltaDel ops with strictly increasing keys, keeping
 // the last write of each key: applying it with WithOps equals applying the
 // deltas one by one.
@@ -601,7 +628,7 @@ func (c *Cache) Update(id node.PageID, old *Page, n *node.Node, d node.Delta, ex
 	var deltaSec codec.Section
 	if !image {
 		deltaSec = codec.Section{Kind: codec.SecDelta, Page: id, Delta: d}
-		image = fragmentsOutweigh(old, &deltaSec)
+		image = c.fragmentsOutweigh(old, &deltaSec, n)
 	}
 	p := &Page{Node: n}
 	main := change{id: id, s: s, old: old, new: p, delta: !image}
@@ -679,18 +706,28 @@ func (c *Cache) Update(id node.PageID, old *Page, n *node.Node, d node.Delta, ex
 }
 
 // fragmentsOutweigh reports whether logging sec as one more fragment of old
-// would make its fragments' bytes reach its image's (P4): then the update
-// logs an image instead. The image's and fragments' sizes are their shares
-// on disk; the new fragment's is its encoded size, before compression.
-func fragmentsOutweigh(old *Page, sec *codec.Section) bool {
+// would make the page's log bytes (its image, its fragments and sec) exceed
+// twice what an image of n, the new state, would take (P4): then more of
+// them would be dead than live, and the update logs an image instead. A
+// page that only grows (appends, an append split's left half) keeps all its
+// fragments live and logs no image until the count bound; one whose writes
+// replace each other or whose range shrank (a split) logs one once the
+// waste reaches its size. Disk shares are compressed bytes, so the
+// estimates of sec and of n's image are scaled by the compression ratio
+// seen so far.
+func (c *Cache) fragmentsOutweigh(old *Page, sec *codec.Section, n *node.Node) bool {
 	if len(old.Locs) == 0 {
 		return false // memory only, or never logged: the count bound alone
 	}
-	frags := int64(codec.SectionSize(sec))
-	for _, l := range old.Locs[1:] {
-		frags += int64(l.Size)
+	var disk int64
+	for _, l := range old.Locs {
+		disk += int64(l.Size)
 	}
-	return frags >= int64(old.Locs[0].Size)
+	frag, image := int64(codec.SectionSize(sec)), int64(n.ImageBytes())
+	if logged, raw := c.logged.Load(), c.raw.Load(); raw > 0 && logged < raw {
+		frag, image = frag*logged/raw, image*logged/raw
+	}
+	return disk+frag > 2*image
 }
 
 func (p *Page) lastLoc() log.LSN {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/sledgo/sled/internal/node"
+	"github.com/sledgo/sled/internal/pagecache"
 )
 
 // BatchOp is one write of a batch: set Key to Val, or delete Key.
@@ -43,6 +44,23 @@ func (t *Tree) ApplySorted(ops []BatchOp, report func(i int, old []byte, found b
 		n := p.Node
 		room := max(2*t.cfg.MaxLeafEntries-n.Len(), 1)
 		roomBytes := 2*t.cfg.MaxNodeBytes - n.MemBytes()
+		if t.appendable(id, n, ops[i].Key) {
+			// Appends: fill n up to its limits, then start new right
+			// siblings (appendSplit) instead of splitting n in half.
+			if t.full(n, 1, len(ops[i].Key)+len(ops[i].Val)) {
+				j, err := t.applyAppend(id, p, ops, i, path, report)
+				if err != nil {
+					return err
+				}
+				if j == i {
+					restarts++ // lost the CAS
+				}
+				i = j
+				continue
+			}
+			room = t.cfg.MaxLeafEntries - n.Len()
+			roomBytes = t.cfg.MaxNodeBytes - n.MemBytes() - appendEntryOverhead*room
+		}
 		deltas := make([]node.Delta, 0, min(room, len(ops)-i))
 		olds := make([][]byte, 0, cap(deltas))
 		founds := make([]bool, 0, cap(deltas))
@@ -87,4 +105,39 @@ func (t *Tree) ApplySorted(ops []BatchOp, report func(i int, old []byte, found b
 		i = j
 	}
 	return nil
+}
+
+// applyAppend installs ops[i:] (keys above every key of the full leaf n in
+// page id, appendable) as new right siblings: the sets among the first of
+// them that fit one leaf go to a fresh page split off n (appendSplit), the
+// deletes among them remove nothing. It returns the index of the first op
+// it did not take, i itself when the CAS lost.
+func (t *Tree) applyAppend(id node.PageID, p *pagecache.Page, ops []BatchOp, i int, path []frame, report func(int, []byte, bool)) (int, error) {
+	var keys, vals [][]byte
+	j, bytes := i, 0
+	for ; j < len(ops) && len(keys) < t.cfg.MaxLeafEntries; j++ {
+		op := ops[j]
+		if op.Delete {
+			continue
+		}
+		if len(keys) > 0 && bytes+len(op.Key)+len(op.Val)+appendEntryOverhead > t.cfg.MaxNodeBytes*3/4 {
+			break
+		}
+		keys, vals = append(keys, op.Key), append(vals, op.Val)
+		bytes += len(op.Key) + len(op.Val) + appendEntryOverhead
+	}
+	if len(keys) == 0 { // only deletes of absent keys: nothing to write
+		for k := i; k < j; k++ {
+			report(k, nil, false)
+		}
+		return j, nil
+	}
+	ok, err := t.appendSplit(id, p, keys, vals, path)
+	if !ok {
+		return i, err
+	}
+	for k := i; k < j; k++ {
+		report(k, nil, false)
+	}
+	return j, err
 }

@@ -17,6 +17,21 @@
 // a child whose Hi is below the bound the parent expects has met an unfinished
 // split and posts the separator itself (postSeparator).
 //
+// Append split. Sequential inserts (raft logs, time series, counters) all
+// land in the rightmost leaf, and half splits would leave every leaf
+// behind half empty for good. So writes above every key of the rightmost
+// leaf (not the root) first fill it to its limits, and then go to a fresh
+// right sibling split off at the first new key: one CAS installs the left
+// half (all of the old entries, Hi = the new key, Next = the new page) and
+// publishes the right page holding only the new entries (I5, I12). The
+// left half is logged as a split delta of a few bytes, the new entries
+// once, in the right page's image.
+//
+// Logging. A split's left half is logged as a split delta and a posted
+// separator as a child delta, so that structure changes cost a few bytes of
+// log; the page cache logs an image instead when the page's log bytes
+// would be mostly dead (pagecache P4), as after a half split.
+//
 // Root growth. The root page id never changes (named trees are identified by
 // it). A full root is split by copying its two halves into two fresh pages
 // and CASing the root to an index node one level higher over both: the
@@ -51,7 +66,9 @@
 //	    higher except while the merge that raised it is unfinished, and then
 //	    the entry to its right is marked.
 //	I5. A key's value lives in exactly one leaf: the leaf whose range covers
-//	    it. A split or a merge moves entries with the range, in one CAS.
+//	    it. A split or a merge moves entries with the range, in one CAS; an
+//	    append split writes its new entries only in the right page it
+//	    publishes, whose range covers them, in the same CAS.
 //	I6. A frozen node never changes again. Nobody builds a new state from a
 //	    frozen state, so a CAS from it can only be a merge step that keeps
 //	    it frozen.

@@ -32,8 +32,10 @@ func (t *Tree) split(id node.PageID, p *pagecache.Page, path []frame) error {
 	t.pc.Init(rid, right)
 	// I1, I3: left keeps [Lo, sep) and links to right, which covers
 	// [sep, Hi) and takes over n's Next; the entries move with the range
-	// (I5). The right page is logged in the same record (I12).
-	if _, ok, err := t.update(id, p, left, node.Delta{Kind: node.DeltaImage, Image: left}, pagecache.Alloc(rid)); err != nil || !ok {
+	// (I5). The right page is logged in the same record (I12), as an image;
+	// the left half as a split delta (the cache logs an image instead when
+	// the dropped half makes its log bytes mostly dead, pagecache P4).
+	if _, ok, err := t.update(id, p, left, node.Delta{Kind: node.DeltaSplit, Key: sep, Kid: rid}, pagecache.Alloc(rid)); err != nil || !ok {
 		t.pc.Release(rid) // never published
 		return err
 	}
@@ -42,6 +44,65 @@ func (t *Tree) split(id node.PageID, p *pagecache.Page, path []frame) error {
 		parent = path[len(path)-1].id
 	}
 	return t.postSeparator(sep, rid, n.Level()+1, parent)
+}
+
+// appendable reports whether writes of keys from key up into leaf n of
+// page id are appends that appendSplit may take: n is the rightmost leaf
+// (Hi = +infinity) but not the root, not empty, and key is above all its
+// keys. Sequential inserts (raft logs, time series, counters) always are.
+// Appends fill such a leaf up to its limits first (full), so the leaf an
+// append split leaves behind is full, by entries or by bytes.
+func (t *Tree) appendable(id node.PageID, n *node.Node, key []byte) bool {
+	if id == t.root || !n.IsLeaf() || n.Hi() != nil || n.Frozen() || n.Len() == 0 {
+		return false
+	}
+	return bytes.Compare(key, n.Key(n.Len()-1)) > 0
+}
+
+// full reports whether appendable leaf n has no room for extra more
+// entries of extraBytes key and value bytes without becoming too big.
+func (t *Tree) full(n *node.Node, extra, extraBytes int) bool {
+	return n.Len()+extra > t.cfg.MaxLeafEntries || n.MemBytes()+extraBytes+extra*appendEntryOverhead > t.cfg.MaxNodeBytes
+}
+
+// appendEntryOverhead is a generous bound on a leaf entry's bytes beside
+// its key and value (offset slot, lengths), for full.
+const appendEntryOverhead = 16
+
+// appendSplit installs keys and vals (keys strictly increasing, all above
+// every key of leaf n, for which appendable holds) as a fresh right sibling
+// of n split off at keys[0], instead of writing them into n and then
+// splitting n in half: n keeps all its entries and stays full for good, its
+// log record is a split delta of a few bytes, and the new entries are
+// logged once, in the right page's image, in the same record (I12). It
+// returns false when the CAS lost (nothing changed). The separator is
+// posted as after any split.
+func (t *Tree) appendSplit(id node.PageID, p *pagecache.Page, keys, vals [][]byte, path []frame) (bool, error) {
+	n := p.Node
+	sep := keys[0]
+	rid, err := t.pc.Allocate(nil)
+	if err != nil {
+		return false, err
+	}
+	t.pc.Init(rid, node.NewLeaf(sep, nil, n.Next(), keys, vals))
+	left := n.Truncate(sep, rid)
+	// I1, I3: left keeps [Lo, sep), all its entries (they are below sep),
+	// and links to the right page, which covers [sep, +infinity) and takes
+	// over n's Next; I5: the new keys live only in the right page, whose
+	// range covers them. The right page is logged in the same record (I12).
+	_, ok, err := t.update(id, p, left, node.Delta{Kind: node.DeltaSplit, Key: sep, Kid: rid}, pagecache.Alloc(rid))
+	if err != nil || !ok {
+		t.pc.Release(rid) // never published
+		return false, err
+	}
+	parent := t.root
+	if len(path) > 0 {
+		parent = path[len(path)-1].id
+	}
+	if err := t.postSeparator(sep, rid, 1, parent); err != nil && err != errRestart && err != errLevelGone {
+		return true, err
+	}
+	return true, nil
 }
 
 // growRoot splits the root in place: its halves move to two fresh pages and
@@ -105,7 +166,7 @@ func (t *Tree) postSeparator(sep []byte, right node.PageID, level uint8, start n
 		}
 		nn := n.WithChild(sep, right)
 		// I4: the new entry's key is the Lo of the child it names.
-		np, ok, err := t.update(pid, pp, nn, node.Delta{Kind: node.DeltaImage, Image: nn})
+		np, ok, err := t.update(pid, pp, nn, node.Delta{Kind: node.DeltaChild, Key: sep, Kid: right})
 		if err != nil {
 			return err
 		}

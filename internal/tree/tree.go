@@ -318,6 +318,16 @@ func (t *Tree) Modify(key []byte, fn func(old []byte, found bool) ([]byte, Actio
 		var nn *node.Node
 		var d node.Delta
 		switch {
+		case act == Set && !found && t.appendable(id, n, key) && t.full(n, 1, len(key)+len(nv)):
+			ok, err := t.appendSplit(id, p, [][]byte{key}, [][]byte{nv}, path)
+			if !ok {
+				if err != nil {
+					return Result{}, err
+				}
+				continue
+			}
+			res.New, res.Present, res.Changed = nv, true, true
+			return res, err // the write is done; err is the separator's post
 		case act == Set:
 			nn = n.Set(key, nv)
 			d = node.Delta{Kind: node.DeltaSet, Key: key, Val: nv}
