@@ -22,8 +22,8 @@ var errClosing = errors.New("sled: closing")
 //     what relocating those pages would write (pagecache.UseBySegment: a
 //     relocation writes a page whole, so a segment holding small fragments
 //     of large pages is expensive however dead it is);
-//  2. runs only while the log's space amplification (segment bytes over
-//     live bytes) is above the Mode's target: LowSpace lowSpaceTarget,
+//  2. runs only while the log's space amplification (bytes written to the
+//     segments on disk over live bytes) is above the Mode's target: LowSpace lowSpaceTarget,
 //     HighThroughput highThroughputTarget. Cleaning below the target would
 //     trade write amplification for space nobody asked for;
 //  3. picks victims among the segments wholly written, by cost-benefit
@@ -92,7 +92,14 @@ func (db *DB) cleanRound() error {
 	for _, u := range use {
 		live += u.Live
 	}
-	disk := int64(len(segs)) * int64(segSize)
+	// The space to judge is what the log has written: the unwritten tail
+	// of the segment being written is no garbage, and counting it (up to a
+	// whole segment) made small databases of live data clean nearly full
+	// segments for nothing.
+	var disk int64
+	for _, seg := range segs {
+		disk += max(min(int64(segSize), int64(written)-int64(seg)*int64(segSize)), 0)
+	}
 	if live == 0 || float64(disk) <= target*float64(live) {
 		return nil // within the target: nothing to gain
 	}
