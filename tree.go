@@ -463,28 +463,54 @@ func (t *Tree) ApplyBatch(b *Batch) error {
 		return nil
 	}
 	// The last write of each key wins; the tree applies them in key order,
-	// leaf by leaf (one CAS and one fragment per leaf).
-	last := make(map[string]int, len(b.ops))
-	for i, op := range b.ops {
-		last[string(op.key)] = i
+	// leaf by leaf (one CAS and one fragment per leaf). A batch already in
+	// strictly increasing key order (appends: raft logs, time series) is
+	// taken as it is, without the map and the sort.
+	sorted := true
+	for i := 1; i < len(b.ops) && sorted; i++ {
+		sorted = bytes.Compare(b.ops[i-1].key, b.ops[i].key) < 0
 	}
-	order := make([]int, 0, len(last))
-	for _, i := range last {
-		order = append(order, i)
-	}
-	slices.SortFunc(order, func(x, y int) int { return bytes.Compare(b.ops[x].key, b.ops[y].key) })
-	ops := make([]tree.BatchOp, len(order))
-	for k, i := range order {
-		ops[k] = tree.BatchOp{Key: b.ops[i].key, Val: b.ops[i].value, Delete: b.ops[i].del}
+	var ops []tree.BatchOp
+	if sorted {
+		ops = make([]tree.BatchOp, len(b.ops))
+		for i, op := range b.ops {
+			ops[i] = tree.BatchOp{Key: op.key, Val: op.value, Delete: op.del}
+		}
+	} else {
+		last := make(map[string]int, len(b.ops))
+		for i, op := range b.ops {
+			last[string(op.key)] = i
+		}
+		order := make([]int, 0, len(last))
+		for _, i := range last {
+			order = append(order, i)
+		}
+		slices.SortFunc(order, func(x, y int) int { return bytes.Compare(b.ops[x].key, b.ops[y].key) })
+		ops = make([]tree.BatchOp, len(order))
+		for k, i := range order {
+			ops[k] = tree.BatchOp{Key: b.ops[i].key, Val: b.ops[i].value, Delete: b.ops[i].del}
+		}
 	}
 	t.gate.lockExclusive()
 	defer t.gate.unlockExclusive()
 	if err := t.db.log.BeginBatch(); err != nil {
 		return err
 	}
-	before := make(map[string][]byte, len(ops)) // each key's value before the batch (nil: absent)
-	err = t.t.ApplySorted(ops, func(k int, old []byte, found bool) {
-		if found && old == nil {
+	// Each key's value before the batch (nil: absent): by op for a sorted
+	// batch (op k is b.ops[k]), by key otherwise.
+	var found []bool
+	var before map[string][]byte
+	if sorted {
+		found = make([]bool, len(ops))
+	} else {
+		before = make(map[string][]byte, len(ops))
+	}
+	err = t.t.ApplySorted(ops, func(k int, old []byte, was bool) {
+		if sorted {
+			found[k] = was
+			return
+		}
+		if was && old == nil {
 			old = []byte{}
 		}
 		before[string(ops[k].Key)] = old
@@ -500,18 +526,27 @@ func (t *Tree) ApplyBatch(b *Batch) error {
 	// Count and notify every write in batch order, as if applied one by
 	// one (a write to a key the batch deletes before is still an event).
 	cur := before
-	for _, op := range b.ops {
-		v, present := cur[string(op.key)]
-		present = present && v != nil
+	for i, op := range b.ops {
+		var present bool
+		if sorted {
+			present = found[i] // each key once: its value before the batch
+		} else {
+			v, in := cur[string(op.key)]
+			present = in && v != nil
+		}
 		switch {
 		case !op.del:
-			cur[string(op.key)] = op.value
+			if !sorted {
+				cur[string(op.key)] = op.value
+			}
 			t.db.userBytes.Add(int64(len(op.key) + len(op.value)))
 			if subs := t.subs.matching(op.key); subs != nil {
 				publish(subs, op.key, op.value, false)
 			}
 		case present:
-			cur[string(op.key)] = nil
+			if !sorted {
+				cur[string(op.key)] = nil
+			}
 			t.db.userBytes.Add(int64(len(op.key)))
 			if subs := t.subs.matching(op.key); subs != nil {
 				publish(subs, op.key, nil, true)
@@ -534,7 +569,10 @@ type batchOp struct {
 
 // Insert adds a write of key = value to the batch. The slices are copied.
 func (b *Batch) Insert(key, value []byte) {
-	b.ops = append(b.ops, batchOp{key: clone(key), value: clone(value)})
+	kv := make([]byte, len(key)+len(value)) // one allocation for both copies
+	copy(kv, key)
+	copy(kv[len(key):], value)
+	b.ops = append(b.ops, batchOp{key: kv[:len(key):len(key)], value: kv[len(key):]})
 }
 
 // Remove adds a deletion of key to the batch. The slice is copied.
