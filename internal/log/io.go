@@ -152,11 +152,51 @@ func (l *Log) writeAt(p []byte, lsn LSN) error {
 		if err != nil {
 			return err
 		}
-		l.io.seg, l.io.file = seg, f
+		l.io.seg, l.io.file, l.io.zeroed = seg, f, 0
 	}
-	if _, err := l.io.file.WriteAt(p, int64(lsn%l.segSize)); err != nil {
+	off := int64(lsn % l.segSize)
+	if _, err := l.io.file.WriteAt(p, off); err != nil {
 		return fmt.Errorf("write %s: %w", segName(seg), err)
 	}
+	return l.zeroAhead(off+int64(len(p)), len(p))
+}
+
+// zeroAheadBytes is how far past a small write the I/O goroutine writes
+// zeros into the segment (zeroAhead).
+const zeroAheadBytes = 1 << 20
+
+// zeroPage is what zeroAhead writes: never written, so in the binary's
+// zeroed data, which the kernel maps to its shared zero page (no memory).
+var zeroPage [zeroAheadBytes]byte
+
+// zeroAhead writes zeros into the segment from end, the end of the n
+// bytes just written, to zeroAheadBytes past it (or the segment's end) when
+// a small write reached space not written since the segment file was
+// opened. A preallocated segment's untouched space is unwritten extents to
+// the file system: the first sync after each write into it must also
+// commit the extents' conversion to its journal, which made a durable
+// write of 2.5 KB about 25% slower (ext4, 2-core CI machine: 160 against
+// 210-240 us per pwrite+fdatasync). Written once per megabyte by one write,
+// the space costs one conversion per megabyte, in the sync of the write
+// that crossed into it. Large writes (loads, full buffers) skip it: they
+// convert their own space in bulk. The zeros lie beyond every written
+// record, where recovery expects zeros or garbage it treats as the end, so
+// a crash at any point loses nothing (L11 zeroes the tail again).
+func (l *Log) zeroAhead(end int64, n int) error {
+	if end <= l.io.zeroed {
+		return nil
+	}
+	if n >= zeroAheadBytes/4 {
+		l.io.zeroed = end
+		return nil
+	}
+	to := min(int64(l.segSize), end+zeroAheadBytes)
+	if to > end {
+		if _, err := l.io.file.WriteAt(zeroPage[:to-end], end); err != nil {
+			return fmt.Errorf("write %s: %w", segName(l.io.seg), err)
+		}
+	}
+	l.io.zeroed = to
 	return nil
 }
 

@@ -67,6 +67,9 @@ type Log struct {
 		gen  uint64   // generation of the next buffer to write
 		seg  uint64   // segment of file
 		file vfs.File // file of segment seg; nil until created
+		// zeroed is the offset in file up to which this process wrote
+		// records or zeros (zeroAhead); 0 after a segment switch or Open.
+		zeroed int64
 		// peak is the number of Flush calls waiting when the last sync
 		// ended, arrivals the count of syncArrivals when it started, and
 		// lastSync how long it took: gather waits until peak calls have
