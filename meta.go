@@ -18,10 +18,13 @@ const (
 	// may be in the flat form (internal/codec; written in HighThroughput
 	// mode, and a database may be opened in either mode), which sleds that
 	// write version 1 cannot read; they refuse a version 2 META with a clear
-	// error instead of calling the images corrupt. This sled reads
-	// versions 1 and 2, and raises a version 1 META to 2 when it opens the
+	// error instead of calling the images corrupt. Version 3: structure
+	// changes are logged as fragments (a split's left half, a separator
+	// posted to an index node: node.DeltaSplit, node.DeltaChild), which
+	// sleds that write version 2 would call corrupt. This sled reads
+	// versions 1 to 3, and raises an older META to 3 when it opens the
 	// database for writing.
-	metaVersion = 2
+	metaVersion = 3
 )
 
 // meta is the content of META. The log's segment size fixes how LSNs map
@@ -34,7 +37,7 @@ type meta struct {
 
 // encodeMeta renders m as text with a CRC-32 of the lines before it:
 //
-//	sled-meta 2
+//	sled-meta 3
 //	segment-size-bytes 8388608
 //	crc32 1a2b3c4d
 func encodeMeta(m meta) []byte {

@@ -48,12 +48,12 @@ func FuzzDecodeMeta(f *testing.F) {
 	})
 }
 
-// TestMetaVersionUpgrade: a version 1 META (written before flat page
-// images) opens; a read-only open leaves it alone, an open for writing
-// raises it to 2 before writing anything, so that an older sled refuses
-// the database with a version error instead of calling flat images
-// corrupt. A META from a newer sled is refused with a version error that
-// is not corruption.
+// TestMetaVersionUpgrade: a version 1 or 2 META (written before flat page
+// images, before structure fragments) opens; a read-only open leaves it
+// alone, an open for writing raises it to metaVersion before writing
+// anything, so that an older sled refuses the database with a version
+// error instead of calling what it cannot read corrupt. A META from a
+// newer sled is refused with a version error that is not corruption.
 func TestMetaVersionUpgrade(t *testing.T) {
 	dir := t.TempDir()
 	db, err := Config{Path: dir}.Open()
@@ -76,41 +76,44 @@ func TestMetaVersionUpgrade(t *testing.T) {
 		first, _, _ := strings.Cut(string(b), "\n")
 		return first
 	}
-	if v := version(); v != "sled-meta 2" {
+	current := fmt.Sprintf("sled-meta %d", metaVersion)
+	if v := version(); v != current {
 		t.Fatalf("a new database's META starts %q", v)
 	}
 	seg := 8 << 20
-	if err := os.WriteFile(path, encodeMeta(meta{version: 1, segmentSizeBytes: seg}), 0o644); err != nil {
-		t.Fatal(err)
+	for old := 1; old < metaVersion; old++ {
+		if err := os.WriteFile(path, encodeMeta(meta{version: old, segmentSizeBytes: seg}), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ro, err := Config{Path: dir, ReadOnly: true}.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, err := ro.Get([]byte("k")); err != nil || string(v) != "v" {
+			t.Fatalf("read-only Get = %q, %v", v, err)
+		}
+		ro.Close()
+		if v := version(); v != fmt.Sprintf("sled-meta %d", old) {
+			t.Fatalf("a read-only open changed META to %q", v)
+		}
+		db, err = Config{Path: dir}.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := version(); v != current {
+			t.Fatalf("an open for writing left META at %q", v)
+		}
+		if v, err := db.Get([]byte("k")); err != nil || string(v) != "v" {
+			t.Fatalf("Get after the upgrade = %q, %v", v, err)
+		}
+		db.Close()
 	}
-	ro, err := Config{Path: dir, ReadOnly: true}.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v, err := ro.Get([]byte("k")); err != nil || string(v) != "v" {
-		t.Fatalf("read-only Get = %q, %v", v, err)
-	}
-	ro.Close()
-	if v := version(); v != "sled-meta 1" {
-		t.Fatalf("a read-only open changed META to %q", v)
-	}
-	db, err = Config{Path: dir}.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v := version(); v != "sled-meta 2" {
-		t.Fatalf("an open for writing left META at %q", v)
-	}
-	if v, err := db.Get([]byte("k")); err != nil || string(v) != "v" {
-		t.Fatalf("Get after the upgrade = %q, %v", v, err)
-	}
-	db.Close()
-	if err := os.WriteFile(path, encodeMeta(meta{version: 3, segmentSizeBytes: seg}), 0o644); err != nil {
+	if err := os.WriteFile(path, encodeMeta(meta{version: metaVersion + 1, segmentSizeBytes: seg}), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	_, err = Config{Path: dir}.Open()
 	if err == nil || errors.Is(err, ErrCorruption) || !strings.Contains(err.Error(), "format version") {
-		t.Fatalf("a version 3 META: %v, want a version error that is not corruption", err)
+		t.Fatalf("a META from a newer sled: %v, want a version error that is not corruption", err)
 	}
 }
 

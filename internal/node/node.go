@@ -597,11 +597,17 @@ func (d Delta) Structural() bool { return d.Kind == DeltaSplit || d.Kind == Delt
 // Check reports why d, read back from disk, cannot be applied to n, or nil:
 // writes of entries apply to leaves with keys inside n's range, a split to
 // any node at a key strictly inside its range, a child entry to an index
-// node at a new key strictly inside its range. Apply panics on nothing,
-// but a delta that fails Check would build a node that breaks the tree's
-// invariants, so a page-in reports it as corruption instead.
+// node at a new key strictly inside its range; nothing to a frozen node.
+// Apply panics on nothing, but a delta that fails Check would build a node
+// that breaks the tree's invariants, so a page-in reports it as corruption
+// instead.
 func (d Delta) Check(n *Node) error {
 	inside := func(k []byte) bool { return bytes.Compare(k, n.Lo()) > 0 && !n.BeyondHi(k) }
+	if n.Frozen() {
+		// A freeze is logged as an image, and nothing changes a frozen
+		// node again but the free of its page (tree I6).
+		return fmt.Errorf("delta kind %d on a frozen node", d.Kind)
+	}
 	switch d.Kind {
 	case DeltaSet, DeltaDel:
 		if !n.IsLeaf() || !n.Covers(d.Key) {

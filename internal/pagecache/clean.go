@@ -24,9 +24,12 @@ type SegmentUse struct {
 	// garbage (a relocation writes each page whole, whatever it has in
 	// the segment).
 	Relocate int64
-	// Rewrite estimates what relocating those pages writes: each one's
-	// last full image (its current image differs by what its fragments
-	// since added or removed; overwrites, the common case, change little).
+	// Rewrite estimates what relocating those pages writes: the size of
+	// each one's current image, from its node when resident (scaled by the
+	// compression ratio seen so far), else all of its log bytes, an upper
+	// bound (P4 keeps them within twice the image; a page that only grew
+	// by fragments, such as appends, has an image as large as all of them,
+	// so its last full image alone would be far too low).
 	Rewrite int64
 }
 
@@ -42,9 +45,9 @@ func (c *Cache) UseBySegment(segSize log.LSN) map[uint64]SegmentUse {
 		for _, l := range p.Locs {
 			whole += int64(l.Size)
 		}
-		image := int64(0)
-		if len(p.Locs) > 0 {
-			image = int64(p.Locs[0].Size)
+		image := whole
+		if p.Node != nil {
+			image = c.diskEstimate(int64(p.Node.ImageBytes()))
 		}
 		for i, l := range p.Locs {
 			seg := uint64(l.LSN / segSize)

@@ -723,11 +723,17 @@ func (c *Cache) fragmentsOutweigh(old *Page, sec *codec.Section, n *node.Node) b
 	for _, l := range old.Locs {
 		disk += int64(l.Size)
 	}
-	frag, image := int64(codec.SectionSize(sec)), int64(n.ImageBytes())
-	if logged, raw := c.logged.Load(), c.raw.Load(); raw > 0 && logged < raw {
-		frag, image = frag*logged/raw, image*logged/raw
-	}
+	frag, image := c.diskEstimate(int64(codec.SectionSize(sec))), c.diskEstimate(int64(n.ImageBytes()))
 	return disk+frag > 2*image
+}
+
+// diskEstimate estimates the log bytes that n bytes of page records take
+// once compressed, by the compression ratio seen so far.
+func (c *Cache) diskEstimate(n int64) int64 {
+	if logged, raw := c.logged.Load(), c.raw.Load(); raw > 0 && logged < raw {
+		return int64(float64(n) * float64(logged) / float64(raw))
+	}
+	return n
 }
 
 func (p *Page) lastLoc() log.LSN {

@@ -141,17 +141,20 @@ func TestFragmentsOutweighCountsDeadBytes(t *testing.T) {
 // as a node that breaks the tree's invariants.
 func TestBadStructuralFragmentIsCorruption(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		index bool
-		d     node.Delta
+		name   string
+		index  bool
+		d      node.Delta
+		frozen bool
 	}{
-		{"split below Lo", false, node.Delta{Kind: node.DeltaSplit, Key: []byte{}, Kid: 5}},
-		{"split at Hi", false, node.Delta{Kind: node.DeltaSplit, Key: []byte("m"), Kid: 5}},
-		{"child on a leaf", false, node.Delta{Kind: node.DeltaChild, Key: []byte("c"), Kid: 5}},
-		{"write on an index node", true, node.Delta{Kind: node.DeltaSet, Key: []byte("c"), Val: []byte("v")}},
-		{"child already present", true, node.Delta{Kind: node.DeltaChild, Key: []byte("b"), Kid: 5}},
-		{"child beyond Hi", true, node.Delta{Kind: node.DeltaChild, Key: []byte("z"), Kid: 5}},
-		{"write beyond Hi", false, node.Delta{Kind: node.DeltaSet, Key: []byte("z"), Val: []byte("v")}},
+		{"write on a frozen leaf", false, node.Delta{Kind: node.DeltaSet, Key: []byte("c"), Val: []byte("v")}, true},
+		{"split of a frozen leaf", false, node.Delta{Kind: node.DeltaSplit, Key: []byte("c"), Kid: 5}, true},
+		{"split below Lo", false, node.Delta{Kind: node.DeltaSplit, Key: []byte{}, Kid: 5}, false},
+		{"split at Hi", false, node.Delta{Kind: node.DeltaSplit, Key: []byte("m"), Kid: 5}, false},
+		{"child on a leaf", false, node.Delta{Kind: node.DeltaChild, Key: []byte("c"), Kid: 5}, false},
+		{"write on an index node", true, node.Delta{Kind: node.DeltaSet, Key: []byte("c"), Val: []byte("v")}, false},
+		{"child already present", true, node.Delta{Kind: node.DeltaChild, Key: []byte("b"), Kid: 5}, false},
+		{"child beyond Hi", true, node.Delta{Kind: node.DeltaChild, Key: []byte("z"), Kid: 5}, false},
+		{"write beyond Hi", false, node.Delta{Kind: node.DeltaSet, Key: []byte("z"), Val: []byte("v")}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			lg := openLogged(t)
@@ -159,6 +162,9 @@ func TestBadStructuralFragmentIsCorruption(t *testing.T) {
 			n := node.NewLeaf([]byte{}, []byte("m"), 3, [][]byte{[]byte("a")}, [][]byte{[]byte("1")})
 			if tc.index {
 				n = node.NewIndex(1, []byte{}, []byte("m"), 3, [][]byte{{}, []byte("b")}, []node.PageID{8, 9}, nil)
+			}
+			if tc.frozen {
+				n = n.WithFrozen()
 			}
 			id, err := c.CreatePage(n, func(node.PageID) []codec.Section { return nil })
 			if err != nil {
