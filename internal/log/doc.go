@@ -23,7 +23,7 @@
 // (gather, io.go); a lone writer never waits. Written and Stable are the
 // ends of the written and of the durable (written and synced) prefixes.
 // When a small write first reaches space of its segment that this process
-// has not written, the I/O goroutine also writes zeros a megabyte ahead
+// has not written, the I/O goroutine also writes zeros 256 KiB ahead
 // (zeroAhead), so that the syncs of the writes that follow are data syncs
 // of written space and not also journal commits of the file system's
 // unwritten preallocated extents.

@@ -11,7 +11,7 @@ import (
 // Small flushed writes make the I/O goroutine write zeros ahead of the
 // log's end (zeroAhead): never over a record (every record reads back, in
 // the running log and after crashes cut at random points), never past the
-// segment, at most zeroAheadBytes past the end, and once per megabyte
+// segment, at most zeroAheadBytes past the end, and once per zeroAheadBytes
 // rather than once per write.
 func TestZeroAheadKeepsRecords(t *testing.T) {
 	seed := testutil.Seed(t)
