@@ -167,7 +167,7 @@ const zeroAheadBytes = 256 << 10
 
 // zeroPage is what zeroAhead writes: never written, so in the binary's
 // zeroed data, which the kernel maps to its shared zero page (no memory).
-var zeroPage [zeroAheadBytes]byte
+var zeroPage [zeroChunkBytes]byte
 
 // zeroAhead writes zeros into the segment from end, the end of the n
 // bytes just written, to zeroAheadBytes past it (or the segment's end) when
@@ -194,14 +194,24 @@ func (l *Log) zeroAhead(end int64, n int) error {
 		return nil
 	}
 	to := min(int64(l.segSize), end+zeroAheadBytes)
-	if to > end {
-		if _, err := l.io.file.WriteAt(zeroPage[:to-end], end); err != nil {
+	// In page-sized writes: the kernel may cache one large write in one
+	// large folio (Linux 6.16+ on ext4), and every later small write into
+	// it would then dirty, and be accounted as writing, the whole folio
+	// (/proc/self/io counted 2 MiB per 500-byte durable write after one
+	// 8 MiB write, though the device wrote ~5 KB).
+	for at := end; at < to; {
+		n := min(zeroChunkBytes-at%zeroChunkBytes, to-at)
+		if _, err := l.io.file.WriteAt(zeroPage[:n], at); err != nil {
 			return fmt.Errorf("write %s: %w", segName(l.io.seg), err)
 		}
+		at += n
 	}
 	l.io.zeroed = to
 	return nil
 }
+
+// zeroChunkBytes is the size of zeroAhead's writes: a page.
+const zeroChunkBytes = 4 << 10
 
 // syncNow syncs the current segment file and advances Stable to what was
 // written before the sync started (L6).
