@@ -23,8 +23,9 @@ var errClosing = errors.New("sled: closing")
 //     relocation writes a page whole, so a segment holding small fragments
 //     of large pages is expensive however dead it is);
 //  2. runs only while the log's space amplification (bytes written to the
-//     segments on disk over live bytes) is above the Mode's target: LowSpace lowSpaceTarget,
-//     HighThroughput highThroughputTarget. Cleaning below the target would
+//     segments on disk over live bytes) is above the Mode's target:
+//     LowSpace lowSpaceTarget, HighThroughput highThroughputTarget.
+//     Cleaning below the target would
 //     trade write amplification for space nobody asked for;
 //  3. picks victims among the segments wholly written, by cost-benefit
 //     (1-u)*age/(1+u) (LFS), u the relocation cost over the segment size:

@@ -521,7 +521,8 @@ func (n *Node) left(at int, sep []byte, rightID PageID) *Node {
 // Truncate returns the left half of a split of n at sep: the entries below
 // sep, over [Lo, sep), with Next = rightID. Unlike Split, sep need not be a
 // key of n: an append split puts sep above every key, and the left half
-// keeps all of them (DeltaSplit). The caller has checked CheckSplit.
+// keeps all of them (DeltaSplit). A split read back from disk has passed
+// Delta.Check first.
 func (n *Node) Truncate(sep []byte, rightID PageID) *Node {
 	n = n.Flat()
 	at, _ := n.Search(sep)

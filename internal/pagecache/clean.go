@@ -41,10 +41,7 @@ func (c *Cache) UseBySegment(segSize log.LSN) map[uint64]SegmentUse {
 		if p == nil || p.freed {
 			return
 		}
-		whole := int64(0)
-		for _, l := range p.Locs {
-			whole += int64(l.Size)
-		}
+		whole := p.logBytes()
 		image := whole
 		if p.Node != nil {
 			image = c.diskEstimate(int64(p.Node.ImageBytes()))

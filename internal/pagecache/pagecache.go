@@ -493,10 +493,9 @@ func (c *Cache) putReadBuf(b []byte) {
 }
 
 // mergeDeltas returns the writes of the delta sections (none structural),
-// in order, as one
-// list of DeltaSet and DeltaDel ops with strictly increasing keys, keeping
-// the last write of each key: applying it with WithOps equals applying the
-// deltas one by one.
+// in order, as one list of DeltaSet and DeltaDel ops with strictly
+// increasing keys, keeping the last write of each key: applying it with
+// WithOps equals applying the deltas one by one.
 func mergeDeltas(secs []codec.Section) []node.Delta {
 	var ops []node.Delta
 	for _, s := range secs {
@@ -719,12 +718,8 @@ func (c *Cache) fragmentsOutweigh(old *Page, sec *codec.Section, n *node.Node) b
 	if len(old.Locs) == 0 {
 		return false // memory only, or never logged: the count bound alone
 	}
-	var disk int64
-	for _, l := range old.Locs {
-		disk += int64(l.Size)
-	}
 	frag, image := c.diskEstimate(int64(codec.SectionSize(sec))), c.diskEstimate(int64(n.ImageBytes()))
-	return disk+frag > 2*image
+	return old.logBytes()+frag > 2*image
 }
 
 // diskEstimate estimates the log bytes that n bytes of page records take
@@ -734,6 +729,15 @@ func (c *Cache) diskEstimate(n int64) int64 {
 		return int64(float64(n) * float64(logged) / float64(raw))
 	}
 	return n
+}
+
+// logBytes is what p's image and fragments take in the log (their shares).
+func (p *Page) logBytes() int64 {
+	var b int64
+	for _, l := range p.Locs {
+		b += int64(l.Size)
+	}
+	return b
 }
 
 func (p *Page) lastLoc() log.LSN {

@@ -126,18 +126,16 @@ func (t *Tree) applyAppend(id node.PageID, p *pagecache.Page, ops []BatchOp, i i
 		keys, vals = append(keys, op.Key), append(vals, op.Val)
 		bytes += len(op.Key) + len(op.Val) + appendEntryOverhead
 	}
-	if len(keys) == 0 { // only deletes of absent keys: nothing to write
-		for k := i; k < j; k++ {
-			report(k, nil, false)
+	var postErr error
+	if len(keys) > 0 { // else only deletes of absent keys: nothing to write
+		ok, err := t.appendSplit(id, p, keys, vals, path)
+		if !ok {
+			return i, err
 		}
-		return j, nil
-	}
-	ok, err := t.appendSplit(id, p, keys, vals, path)
-	if !ok {
-		return i, err
+		postErr = err
 	}
 	for k := i; k < j; k++ {
 		report(k, nil, false)
 	}
-	return j, err
+	return j, postErr
 }

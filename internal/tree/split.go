@@ -39,11 +39,16 @@ func (t *Tree) split(id node.PageID, p *pagecache.Page, path []frame) error {
 		t.pc.Release(rid) // never published
 		return err
 	}
-	parent := t.root
+	return t.postSeparator(sep, rid, n.Level()+1, t.parentHint(path))
+}
+
+// parentHint is where a split starts looking for the parent to post its
+// separator in: the last index node on the way down, else the root.
+func (t *Tree) parentHint(path []frame) node.PageID {
 	if len(path) > 0 {
-		parent = path[len(path)-1].id
+		return path[len(path)-1].id
 	}
-	return t.postSeparator(sep, rid, n.Level()+1, parent)
+	return t.root
 }
 
 // appendable reports whether writes of keys from key up into leaf n of
@@ -95,11 +100,7 @@ func (t *Tree) appendSplit(id node.PageID, p *pagecache.Page, keys, vals [][]byt
 		t.pc.Release(rid) // never published
 		return false, err
 	}
-	parent := t.root
-	if len(path) > 0 {
-		parent = path[len(path)-1].id
-	}
-	if err := t.postSeparator(sep, rid, 1, parent); err != nil && err != errRestart && err != errLevelGone {
+	if err := t.postSeparator(sep, rid, 1, t.parentHint(path)); err != nil && err != errRestart && err != errLevelGone {
 		return true, err
 	}
 	return true, nil
