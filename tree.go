@@ -496,25 +496,8 @@ func (t *Tree) ApplyBatch(b *Batch) error {
 	if err := t.db.log.BeginBatch(); err != nil {
 		return err
 	}
-	// Each key's value before the batch (nil: absent): by op for a sorted
-	// batch (op k is b.ops[k]), by key otherwise.
-	var found []bool
-	var before map[string][]byte
-	if sorted {
-		found = make([]bool, len(ops))
-	} else {
-		before = make(map[string][]byte, len(ops))
-	}
-	err = t.t.ApplySorted(ops, func(k int, old []byte, was bool) {
-		if sorted {
-			found[k] = was
-			return
-		}
-		if was && old == nil {
-			old = []byte{}
-		}
-		before[string(ops[k].Key)] = old
-	})
+	found := make([]bool, len(ops)) // whether ops[k]'s key was present before the batch
+	err = t.t.ApplySorted(ops, func(k int, _ []byte, was bool) { found[k] = was })
 	if err != nil {
 		// The log refuses writes now (a failed write or sync is the only
 		// way here), so recovery drops the half batch. In memory it is
@@ -525,28 +508,29 @@ func (t *Tree) ApplyBatch(b *Batch) error {
 	}
 	// Count and notify every write in batch order, as if applied one by
 	// one (a write to a key the batch deletes before is still an event).
-	cur := before
+	// A sorted batch writes each key once (op i is ops[i]): its presence is
+	// found[i]. Otherwise keys may repeat: follow each key's presence.
+	var present map[string]bool
+	if !sorted {
+		present = make(map[string]bool, len(ops))
+		for k, op := range ops {
+			present[string(op.Key)] = found[k]
+		}
+	}
 	for i, op := range b.ops {
-		var present bool
+		var was bool
 		if sorted {
-			present = found[i] // each key once: its value before the batch
+			was = found[i]
 		} else {
-			v, in := cur[string(op.key)]
-			present = in && v != nil
+			was, present[string(op.key)] = present[string(op.key)], !op.del
 		}
 		switch {
 		case !op.del:
-			if !sorted {
-				cur[string(op.key)] = op.value
-			}
 			t.db.userBytes.Add(int64(len(op.key) + len(op.value)))
 			if subs := t.subs.matching(op.key); subs != nil {
 				publish(subs, op.key, op.value, false)
 			}
-		case present:
-			if !sorted {
-				cur[string(op.key)] = nil
-			}
+		case was:
 			t.db.userBytes.Add(int64(len(op.key)))
 			if subs := t.subs.matching(op.key); subs != nil {
 				publish(subs, op.key, nil, true)
