@@ -48,8 +48,14 @@ func TestApplyBatchLeafByLeaf(t *testing.T) {
 		// insert mostly new keys into 8-entry leaves), splits add updates
 		// of their own; later most keys exist and leaves rarely split.
 		updates := after.PageUpdates - before.PageUpdates - (after.PagesRelocated - before.PagesRelocated)
-		if updates >= int64(n) && n > 50 && round >= 10 {
-			t.Fatalf("round %d: a batch of %d writes made %d page updates; want one per leaf", round, n, updates)
+		// One update per leaf touched, and a leaf touched once: a batch
+		// cannot make more updates than the tree has leaves, plus a few for
+		// the splits and merges it causes. The tree settles near 240 pages
+		// (about 1,100 keys in leaves of at most 8), so a batch of 400
+		// writes or more must make fewer updates than writes; a smaller one
+		// may well touch as many leaves as it has keys.
+		if updates >= int64(n) && n >= 400 && round >= 10 {
+			t.Fatalf("round %d: a batch of %d writes made %d page updates (%d pages before); want one per leaf", round, n, updates, before.Pages)
 		}
 		if got := dump(t, db.Tree); !mapsEqual(got, model) {
 			t.Fatalf("round %d: state differs from the model: %v", round, diff(got, model))
