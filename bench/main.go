@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,6 +45,48 @@ type Plan struct {
 }
 
 const mib = 1 << 20
+
+// keep narrows the plan to the value sizes, data sets and workloads named
+// (comma-separated; an empty list keeps all), so that one column can be
+// run or profiled alone.
+func (p *Plan) keep(valueSizes, datasets, workloads string) error {
+	if valueSizes != "" {
+		var vs []int
+		for _, f := range strings.Split(valueSizes, ",") {
+			n, err := strconv.Atoi(f)
+			if err != nil || !slices.Contains(p.ValueSizes, n) {
+				return fmt.Errorf("-value-sizes: %q is not one of the plan's %v", f, p.ValueSizes)
+			}
+			vs = append(vs, n)
+		}
+		p.ValueSizes, p.DurableVals = vs, vs
+	}
+	if datasets != "" {
+		want := strings.Split(datasets, ",")
+		all := p.Datasets
+		p.Datasets = func(vs int, records int64) []Dataset {
+			var out []Dataset
+			for _, ds := range all(vs, records) {
+				if slices.Contains(want, ds.Name) {
+					out = append(out, ds)
+				}
+			}
+			return out
+		}
+	}
+	if workloads != "" {
+		var ws []Workload
+		for _, f := range strings.Split(workloads, ",") {
+			i := slices.IndexFunc(p.Workloads, func(w Workload) bool { return w.Name == f })
+			if i < 0 {
+				return fmt.Errorf("-workloads: %q is not a workload of the plan", f)
+			}
+			ws = append(ws, p.Workloads[i])
+		}
+		p.Workloads = ws
+	}
+	return nil
+}
 
 func quickPlan() Plan {
 	return Plan{
@@ -117,6 +160,9 @@ func main() {
 	child := flag.String("child", "", "internal: run this one engine and write its result to stdout (memory mode runs each engine so)")
 	childVS := flag.Int("child-value-size", 0, "internal: the child's value size")
 	childDS := flag.String("child-dataset", "", "internal: the child's data set")
+	onlyVS := flag.String("value-sizes", "", "comma-separated value sizes to keep from the mode's plan (default: all)")
+	onlyDS := flag.String("datasets", "", "comma-separated data sets to keep (inside, larger; default: all)")
+	onlyWL := flag.String("workloads", "", "comma-separated YCSB workloads to keep after the load (A,B,C,F,D,E; default: all)")
 	durProfile := flag.String("durable-cpuprofile", "", "write CPU profiles of one engine's durable-writes runs (the first value size) to this file, with .c<clients> before the extension")
 	flag.Parse()
 
@@ -139,6 +185,9 @@ func main() {
 	}
 	if *ddur > 0 {
 		p.DurableDur = *ddur
+	}
+	if err := p.keep(*onlyVS, *onlyDS, *onlyWL); err != nil {
+		log.Fatal(err)
 	}
 	threadsSet := false
 	flag.Visit(func(f *flag.Flag) { threadsSet = threadsSet || f.Name == "threads" })
