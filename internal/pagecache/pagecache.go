@@ -140,9 +140,11 @@ type Options struct {
 	CacheCapacityBytes int64 // bound on resident node memory; 0 = unbounded
 	Compression        bool  // zstd-compress page records
 	CompressionLevel   int   // zstd level (1..22); 0 = default
-	// FlatImages writes page images in the flat form (the node's own
+	// FlatImages writes every page image in the flat form (the node's own
 	// bytes: a page-in copies and checks them) instead of the varint form
-	// (decoded entry by entry, 5-10% smaller with small values). Both are
+	// (decoded entry by entry, 5-10% smaller with small values). Without
+	// it, an image is flat when its entries are large enough that the flat
+	// form costs under about 3% more bytes (flatEntryBytes). Both forms are
 	// always read.
 	FlatImages bool
 }
@@ -750,11 +752,21 @@ func (p *Page) lastLoc() log.LSN {
 // imageSection is the section that logs n as page id's full image, in the
 // form the cache writes (Options.FlatImages).
 func (c *Cache) imageSection(id node.PageID, n *node.Node) codec.Section {
-	if c.flat {
+	flat := c.flat || n.ImageBytes() >= flatEntryBytes*n.Len()
+	if flat {
 		n = n.Flat() // the flat form is the folded buffer: fold once, not per Bytes call
 	}
-	return codec.Section{Kind: codec.SecImage, Page: id, Node: n, Varint: !c.flat}
+	return codec.Section{Kind: codec.SecImage, Page: id, Node: n, Varint: !flat}
 }
+
+// flatEntryBytes is the average image bytes per entry from which an image
+// is written flat even when Options.FlatImages is off. The flat form spends
+// about 10 bytes per entry more than the varint form (an 8-byte table slot
+// and a 4-byte key length against two 1-2 byte varints), so from ~320 bytes
+// per entry it costs under 3% more log, while its page-in is one copy and
+// a check instead of a parse into a zeroed buffer: with 1 KiB values that
+// parse was 40% of a cold read's CPU (BenchmarkImageForms).
+const flatEntryBytes = 320
 
 // record is an encoded page record.
 type record struct {
