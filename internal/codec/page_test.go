@@ -1000,6 +1000,36 @@ func BenchmarkDecodeLeaf(b *testing.B) {
 	}
 }
 
+func benchLeafV(nent, vs int) *node.Node {
+	keys := make([][]byte, nent)
+	vals := make([][]byte, nent)
+	for i := range keys {
+		keys[i] = fmt.Appendf(nil, "user:%012d", i)
+		vals[i] = bytes.Repeat([]byte{byte(i)}, vs)
+	}
+	return node.NewLeaf([]byte{}, nil, 0, keys, vals)
+}
+
+// BenchmarkImageForms: a page-in of an image in either form (FindPage:
+// the record parsed, the node built), for small and large entries.
+func BenchmarkImageForms(b *testing.B) {
+	for _, c := range []struct{ n, vs int }{{64, 100}, {20, 1024}} {
+		n := benchLeafV(c.n, c.vs)
+		for _, varint := range []bool{true, false} {
+			enc := AppendSections(nil, []Section{{Kind: SecImage, Page: 7, Node: n, Varint: varint}})
+			b.Run(fmt.Sprintf("v%d/varint=%v/size=%d", c.vs, varint, len(enc)), func(b *testing.B) {
+				b.SetBytes(int64(len(enc)))
+				b.ReportAllocs()
+				for range b.N {
+					if _, _, err := FindPage(enc, 7); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
 // TestImageForms: writers put images in the flat form (0x80, then the
 // node's own buffer); records holding the varint form (databases written
 // before it) still decode, say so (Section.Varint) and re-encode to their
