@@ -82,6 +82,10 @@ const (
 // minSectionBytes is the smallest encoded section: kind, page, body length.
 const minSectionBytes = 3
 
+// slotBytesFlat is a flat entry's table slot (node's layout): with its
+// 4-byte key length, what a flat entry spends beyond its key and value.
+const slotBytesFlat = 8
+
 // minEntryBytes is the smallest encoded node entry: a key length and either
 // a value length (leaf) or a nonzero kid (index).
 const minEntryBytes = 2
@@ -283,7 +287,32 @@ func decodeNode(r *reader) (*node.Node, error) {
 	if level > 0 && count == 0 {
 		return nil, pageCorruptf("index node without entries")
 	}
-	// Pass 1: framing and sizes.
+	if level == 0 {
+		// A leaf in one pass: its entries are the rest of b (no bitmap
+		// follows), and each takes at most 10 bytes more flat than encoded
+		// (an 8-byte slot and a 4-byte key length against two varints of
+		// at least a byte), so the rest bounds the node's buffer.
+		w := node.NewLeafBuilderUpTo(flags&nodeFlagFrozen != 0, node.PageID(next), lo, hi, int(count), r.left()+(slotBytesFlat+2)*int(count))
+		for i := range int(count) {
+			k, ok := r.lenBytes()
+			if !ok {
+				return nil, pageCorruptf("bad key %d", i)
+			}
+			v, ok := r.lenBytes()
+			if !ok {
+				return nil, pageCorruptf("bad value %d", i)
+			}
+			if !w.Leaf(k, v) {
+				return nil, pageCorruptf("entry %d does not fit the node", i)
+			}
+		}
+		n, err := w.Finish()
+		if err != nil {
+			return nil, fmt.Errorf("%w: page record: %v", ErrCorrupt, err)
+		}
+		return n, nil
+	}
+	// An index node in two passes: framing and sizes, then the entries.
 	entries := r.off
 	keyBytes, valBytes := 0, 0
 	for i := range int(count) {

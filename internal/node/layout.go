@@ -89,12 +89,17 @@ func be32(b []byte) uint32 { return binary.BigEndian.Uint32(b) }
 // padded, as a big-endian number, so that heads order as keys do (ties
 // need the keys).
 func head(suffix []byte) uint32 {
-	if len(suffix) >= 4 {
-		return be32(suffix)
+	switch len(suffix) {
+	case 0:
+		return 0
+	case 1:
+		return uint32(suffix[0]) << 24
+	case 2:
+		return uint32(suffix[0])<<24 | uint32(suffix[1])<<16
+	case 3:
+		return uint32(suffix[0])<<24 | uint32(suffix[1])<<16 | uint32(suffix[2])<<8
 	}
-	var b [4]byte
-	copy(b[:], suffix)
-	return be32(b[:])
+	return be32(suffix)
 }
 
 func lcp(a, b []byte) int {
@@ -116,8 +121,9 @@ func (n *Node) dataBytes() int { return len(n.b) - n.tab - slotBytes }
 // builder writes a node buffer of a size known in advance.
 type builder struct {
 	n    Node
-	i    int // entries written
-	data int // where the next entry goes
+	i    int  // entries written
+	data int  // where the next entry goes
+	trim bool // the planned bytes are a bound: Finish cuts the buffer to data
 }
 
 // newBuilder starts a node of count entries whose entries and offset slots
@@ -243,6 +249,21 @@ func NewBuilder(level uint8, frozen bool, next PageID, lo, hi []byte, count, key
 	return &Builder{newBuilder(level, flags, next, lo, hi, count, data)}
 }
 
+// NewLeafBuilderUpTo starts a leaf of count entries whose entries and
+// offset slots take at most data bytes: Finish trims the buffer to what the
+// entries took. A decoder that knows only a bound on the entries' sizes
+// (their encoded length) fills the node in one pass instead of two. Nothing
+// passed in is retained.
+func NewLeafBuilderUpTo(frozen bool, next PageID, lo, hi []byte, count, data int) *Builder {
+	var flags uint8
+	if frozen {
+		flags = flagFrozen
+	}
+	w := newBuilder(0, flags, next, lo, hi, count, data)
+	w.trim = true
+	return &Builder{w}
+}
+
 // Leaf appends a leaf entry. It returns false, writing nothing, when the
 // entry does not fit in what NewBuilder planned.
 func (b *Builder) Leaf(k, v []byte) bool {
@@ -270,6 +291,9 @@ func (b *Builder) Finish() (*Node, error) {
 	w := b.w
 	if uint64(len(w.n.b)) > maxNodeBytes {
 		return nil, corruptf("%d bytes is over the largest node", len(w.n.b))
+	}
+	if w.trim && w.i == w.n.count {
+		w.n.b = w.n.b[:w.data]
 	}
 	if w.i != w.n.count || w.data != len(w.n.b) {
 		return nil, corruptf("%d of %d entries, %d of %d bytes written", w.i, w.n.count, w.data, len(w.n.b))

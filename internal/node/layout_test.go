@@ -484,3 +484,15 @@ func TestBuilderFinishShortMiddleKey(t *testing.T) {
 		t.Fatalf("Finish = %v, %v; want ErrCorrupt", n, err)
 	}
 }
+
+// head is a suffix's first 4 bytes, zero padded, big endian, for every
+// length: heads order as the suffixes do, ties aside.
+func TestHead(t *testing.T) {
+	for _, s := range [][]byte{nil, {}, {0x01}, {0xff, 0x02}, {0x80, 0x00, 0x7f}, {1, 2, 3, 4}, {9, 8, 7, 6, 5}} {
+		var pad [4]byte
+		copy(pad[:], s)
+		if got, want := head(s), binary.BigEndian.Uint32(pad[:]); got != want {
+			t.Errorf("head(%x) = %#x, want %#x", s, got, want)
+		}
+	}
+}
