@@ -54,7 +54,7 @@ func spaceRun(t testing.TB, cfg sled.Config, n, rounds int, seed uint64) (*sled.
 
 // TestSpaceAmplification: after loading keys and overwriting random keys 10
 // times their number, the files take at most 1.5 times the live data in
-// LowSpace, beside the preallocated segment being written; deleting
+// LowSpace, beside the segment being written (sized whole); deleting
 // everything returns the size to near zero.
 func TestSpaceAmplification(t *testing.T) {
 	seed := testutil.Seed(t)
@@ -71,7 +71,7 @@ func TestSpaceAmplification(t *testing.T) {
 	}
 	st := db.Stats()
 	t.Logf("live user data %d B, on disk %d B (%.2fx); stats %+v", live, size, float64(size)/float64(live), st)
-	// The segment being written is preallocated whole; its unwritten tail
+	// The segment being written is sized whole; its unwritten tail
 	// is no garbage, no cleaning can shrink it, and the cleaner does not
 	// count it (clean.go), so it is allowed beside the 1.5x.
 	if float64(size) > 1.5*float64(live)+float64(cfg.SegmentSizeBytes) {

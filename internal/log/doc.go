@@ -1,7 +1,8 @@
 // Package log is the write-ahead log of sled: an append-only sequence of
-// records in fixed-size, preallocated segment files, appended through
-// reservable slots in a ring of in-memory buffers, made durable by group
-// commit, and recovered by a validating scan.
+// records in fixed-size segment files (sized whole, their blocks allocated
+// as written), appended through reservable slots in a ring of in-memory
+// buffers, made durable by group commit, and recovered by a validating
+// scan.
 //
 // # Mental model
 //
@@ -26,7 +27,7 @@
 // has not written, the I/O goroutine also writes zeros 256 KiB ahead
 // (zeroAhead), so that the syncs of the writes that follow are data syncs
 // of written space and not also journal commits of the file system's
-// unwritten preallocated extents.
+// block allocations.
 //
 // # Record frame (little endian)
 //

@@ -172,12 +172,13 @@ var zeroPage [zeroChunkBytes]byte
 // zeroAhead writes zeros into the segment from end, the end of the n
 // bytes just written, to zeroAheadBytes past it (or the segment's end) when
 // a small write reached space not written since the segment file was
-// opened. A preallocated segment's untouched space is unwritten extents to
-// the file system: the first sync after each write into it must also
-// commit the extents' conversion to its journal, which made a durable
+// opened. A segment's untouched space has no blocks yet (createSegment;
+// unwritten extents when it was preallocated): the first sync after each
+// write into it must also commit the allocation to the file system's
+// journal, which made a durable
 // write of 2.5 KB about 25% slower (ext4, 2-core CI machine: 160 against
 // 210-240 us per pwrite+fdatasync). Written once per 256 KiB by one
-// write, the space costs one conversion per 256 KiB, in the sync of the
+// write, the space costs one allocation per 256 KiB, in the sync of the
 // write that crossed into it; that sync also writes the zeros, so the
 // step is a trade between throughput and tail latency: with 1 MiB, raft
 // StoreLogs(64)'s p99 was 1.2 ms against a p50 of 0.22 ms, with 256 KiB
@@ -253,7 +254,13 @@ func (l *Log) createSegment(seg uint64) (_ vfs.File, err error) {
 			_ = f.Close() // the error that matters is err
 		}
 	}()
-	_ = f.Preallocate(int64(l.segSize)) // a hint; Truncate gives the size
+	// The file gets its full size but no blocks (no fallocate): blocks
+	// are allocated as the log writes, and zeroAhead allocates them 256
+	// KiB ahead of small writes, so that a sync rarely commits an
+	// allocation. Preallocating the whole segment made the one being
+	// written take a full segment on disk from its first record (8 MiB by
+	// default: 43% of a 19 MB database), for the same durable-write
+	// latency (BenchmarkDurableInsert, 1 and 64 goroutines, alternating).
 	if err = f.Truncate(int64(l.segSize)); err != nil {
 		return nil, fmt.Errorf("size %s: %w", segName(seg), err)
 	}
