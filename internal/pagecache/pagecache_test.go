@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"unsafe"
 
 	"github.com/sledgo/sled/internal/node"
 	"github.com/sledgo/sled/internal/testutil"
@@ -74,10 +75,10 @@ func TestAllocateLoad(t *testing.T) {
 	if err != nil || id2 == 0 || id2 == id1 {
 		t.Fatalf("second Allocate = %d, %v (first %d)", id2, err, id1)
 	}
-	if p := mustLoad(t, c, id1); p.Node != n1 || p.Frags != 0 {
+	if p := mustLoad(t, c, id1); !sameNode(p.Node, n1) || p.Frags != 0 {
 		t.Fatalf("Load(%d) = %+v", id1, p)
 	}
-	if p := mustLoad(t, c, id2); p.Node != n2 || p.Frags != 0 {
+	if p := mustLoad(t, c, id2); !sameNode(p.Node, n2) || p.Frags != 0 {
 		t.Fatalf("Load(%d) = %+v", id2, p)
 	}
 	s := c.Stats()
@@ -105,7 +106,7 @@ func TestUpdate(t *testing.T) {
 	p0 := mustLoad(t, c, id)
 	n1, d1 := incr(t, p0)
 	p1, ok, err := c.Update(id, p0, n1, d1)
-	if err != nil || !ok || p1 == nil || p1.Node != n1 || p1.Frags != 1 {
+	if err != nil || !ok || p1 == nil || !sameNode(p1.Node, n1) || p1.Frags != 1 {
 		t.Fatalf("Update = %+v, %v, %v", p1, ok, err)
 	}
 	if got := mustLoad(t, c, id); got != p1 {
@@ -200,7 +201,7 @@ func TestAllocateNilReserves(t *testing.T) {
 	n := counterLeaf(3)
 	c.Init(id, n)
 	p := mustLoad(t, c, id)
-	if p.Node != n || p.Frags != 0 {
+	if !sameNode(p.Node, n) || p.Frags != 0 {
 		t.Fatalf("Load after Init = %+v", p)
 	}
 	if s := c.Stats(); s.Allocated != 2 || s.Images != 2 {
@@ -478,7 +479,7 @@ func TestConcurrentCounters(t *testing.T) {
 						return
 					}
 					if ok {
-						if np.Node != n {
+						if !sameNode(np.Node, n) {
 							t.Errorf("Update returned a state with another node")
 						}
 						break
@@ -708,4 +709,23 @@ func requireAllocated(t *testing.T, c *Cache, want int64) {
 func noReads(s Stats) Stats {
 	s.Hits, s.Misses = 0, 0
 	return s
+}
+
+// A resident page state and its node are one allocation (withNode) of the
+// size the accounting charges for the two apart (pageMem: a Page and the
+// node's struct), so that CacheBytes stays exact.
+func TestResidentPageAllocation(t *testing.T) {
+	got := node.AllocBytes(int(unsafe.Sizeof(residentPage{})))
+	want := pageStructBytes + node.AllocBytes(int(unsafe.Sizeof(node.Node{})))
+	if got != want {
+		t.Fatalf("a resident page takes %d bytes; the accounting charges %d", got, want)
+	}
+	n := counterLeaf(1)
+	p := withNode(n)
+	if !sameNode(p.Node, n) || p.Node == n {
+		t.Fatalf("withNode(%p) = %p: want a copy of the node", n, p.Node)
+	}
+	if withNode(nil).Node != nil {
+		t.Fatal("withNode(nil) has a node")
+	}
 }
