@@ -2,6 +2,7 @@ package tree
 
 import (
 	"bytes"
+	"fmt"
 
 	"github.com/sledgo/sled/internal/node"
 	"github.com/sledgo/sled/internal/pagecache"
@@ -106,9 +107,17 @@ func (t *Tree) appendSplit(id node.PageID, p *pagecache.Page, keys, vals [][]byt
 	return true, nil
 }
 
+// maxLevel is the highest level a node can have (node.Node.Level is a byte).
+const maxLevel = 255
+
 // growRoot splits the root in place: its halves move to two fresh pages and
 // the root becomes an index node one level up (I2: the root page id stays).
 func (t *Tree) growRoot(p *pagecache.Page, n *node.Node, at int) error {
+	if n.Level() == maxLevel {
+		// Unreachable with fan-outs of 2 or more (2^255 keys), but a level
+		// must never wrap to 0 and make the root a leaf.
+		return fmt.Errorf("%w: the tree is %d levels tall", ErrCorrupt, maxLevel+1)
+	}
 	lid, err := t.pc.Allocate(nil)
 	if err != nil {
 		return err

@@ -85,11 +85,20 @@ var TestHookBeforeCAS atomic.Pointer[func()]
 // is reported instead of looping forever.
 const maxRestarts = 1 << 20
 
+// minIndexBytesSplit is the fewest entries an index node splits at for
+// its bytes alone. Separators are whole keys, so with keys of a quarter of
+// MaxNodeBytes or more an index node of 2 entries is over the byte limit:
+// splitting it would leave nodes of one entry each, every level as wide as
+// the one below it plus one, and the tree as tall as it has keys. With 4,
+// halves keep 2 entries and the height stays logarithmic whatever the key
+// size; such index nodes outgrow MaxNodeBytes instead (TestLongKeys).
+const minIndexBytesSplit = 4
+
 func (t *Tree) tooBig(n *node.Node) bool {
 	if n.Len() < 2 {
 		return false
 	}
-	if n.MemBytes() > t.cfg.MaxNodeBytes {
+	if n.MemBytes() > t.cfg.MaxNodeBytes && (n.IsLeaf() || n.Len() >= minIndexBytesSplit) {
 		return true
 	}
 	if n.IsLeaf() {

@@ -239,3 +239,43 @@ func TestSameLinksNonResident(t *testing.T) {
 		}
 	}
 }
+
+// Keys of a quarter of the node byte limit or more (separators are whole
+// keys, so a 2-entry index node is over the limit) keep the tree's height
+// logarithmic: index nodes split on bytes only from minIndexBytesSplit
+// entries. Without that rule every index node held one entry and the tree
+// grew a level per key or three, until the level byte wrapped.
+func TestLongKeys(t *testing.T) {
+	seed := testutil.Seed(t)
+	rng := rand.New(rand.NewPCG(seed, 9))
+	tr, _ := newTree(t, DefaultConfig)
+	model := map[string][]byte{}
+	const n = 2000
+	for i := range n {
+		k := make([]byte, 2<<10+rng.IntN(2<<10))
+		for j := range k {
+			k[j] = byte(rng.IntN(256))
+		}
+		v := []byte(fmt.Sprint(i))
+		if err := set(tr, k, v); err != nil {
+			t.Fatal(err)
+		}
+		model[string(k)] = v
+	}
+	for k, v := range model {
+		got, ok, err := tr.Get([]byte(k))
+		if err != nil || !ok || !bytes.Equal(got, v) {
+			t.Fatalf("Get of a %d-byte key = %q, %v, %v; want %q", len(k), got, ok, err, v)
+		}
+	}
+	st, err := tr.Check(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2000 leaves of one or two entries under index nodes of at least 2:
+	// at most log2(2000) ~ 11 levels above the leaves.
+	if st.Keys != n || st.Levels > 12 {
+		t.Fatalf("%d keys in %d levels; want %d keys in at most 12", st.Keys, st.Levels, n)
+	}
+	t.Logf("%d keys of 2-4 KiB: %d levels, %d pages", st.Keys, st.Levels, st.Pages)
+}
