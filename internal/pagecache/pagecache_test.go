@@ -711,17 +711,21 @@ func noReads(s Stats) Stats {
 	return s
 }
 
-// A resident page state and its node are one allocation (withNode) of the
-// size the accounting charges for the two apart (pageMem: a Page and the
-// node's struct), so that CacheBytes stays exact.
+// A resident page state and its node are one allocation (withNode), which
+// memBytes charges exactly: the allocation, the node's buffer and overlay,
+// and the locations. node.MemBytes charges the node's struct as
+// nodeStructBytes, which memBytes takes back out.
 func TestResidentPageAllocation(t *testing.T) {
-	got := node.AllocBytes(int(unsafe.Sizeof(residentPage{})))
-	want := pageStructBytes + node.AllocBytes(int(unsafe.Sizeof(node.Node{})))
-	if got != want {
-		t.Fatalf("a resident page takes %d bytes; the accounting charges %d", got, want)
-	}
 	n := counterLeaf(1)
 	p := withNode(n)
+	p.Locs = make([]Loc, 3)
+	want := node.AllocBytes(int(unsafe.Sizeof(residentPage{}))) + n.MemBytes() - node.AllocBytes(int(unsafe.Sizeof(node.Node{}))) + node.AllocBytes(3*locBytes)
+	if got := p.memBytes(); got != int64(want) {
+		t.Fatalf("memBytes = %d; the allocations take %d", got, want)
+	}
+	if unsafe.Sizeof(uintptr(0)) == 8 && pageStructBytes+nodeStructBytes != residentPageBytes {
+		t.Fatalf("on 64-bit platforms a resident page should cost what a Page and a Node cost apart: %d + %d != %d", pageStructBytes, nodeStructBytes, residentPageBytes)
+	}
 	if !sameNode(p.Node, n) || p.Node == n {
 		t.Fatalf("withNode(%p) = %p: want a copy of the node", n, p.Node)
 	}

@@ -230,7 +230,9 @@ func (p *Page) memBytes() int64 {
 	if p == nil || p.Node == nil {
 		return 0
 	}
-	return int64(p.Node.MemBytes() + pageStructBytes + node.AllocBytes(cap(p.Locs)*locBytes))
+	// The Page and the node's struct are one allocation (withNode): charge
+	// it, not the two apart (equal on 64-bit platforms, not on 32-bit).
+	return int64(p.Node.MemBytes() - nodeStructBytes + residentPageBytes + node.AllocBytes(cap(p.Locs)*locBytes))
 }
 
 // tableBytes is the memory a state that is not resident holds in the page
@@ -244,7 +246,9 @@ func (p *Page) tableBytes() int64 {
 }
 
 var (
-	pageStructBytes = node.AllocBytes(int(unsafe.Sizeof(Page{})))
+	pageStructBytes   = node.AllocBytes(int(unsafe.Sizeof(Page{})))
+	residentPageBytes = node.AllocBytes(int(unsafe.Sizeof(residentPage{})))
+	nodeStructBytes   = node.AllocBytes(int(unsafe.Sizeof(node.Node{}))) // what node.MemBytes charges for the struct
 	locBytes        = int(unsafe.Sizeof(Loc{}))
 )
 
