@@ -59,11 +59,21 @@ func (p *Plan) keep(valueSizes, datasets, workloads string) error {
 			}
 			vs = append(vs, n)
 		}
-		p.ValueSizes, p.DurableVals = vs, vs
+		p.ValueSizes = vs
+		p.DurableVals = slices.DeleteFunc(slices.Clone(p.DurableVals), func(v int) bool { return !slices.Contains(vs, v) })
 	}
 	if datasets != "" {
 		want := strings.Split(datasets, ",")
 		all := p.Datasets
+		for _, name := range want {
+			known := false
+			for _, vs := range p.ValueSizes {
+				known = known || slices.ContainsFunc(all(vs, p.Records), func(ds Dataset) bool { return ds.Name == name })
+			}
+			if !known {
+				return fmt.Errorf("-datasets: %q is not a data set of the plan", name)
+			}
+		}
 		p.Datasets = func(vs int, records int64) []Dataset {
 			var out []Dataset
 			for _, ds := range all(vs, records) {

@@ -245,8 +245,10 @@ func DecodeNode(b []byte) (*node.Node, error) {
 	return n, nil
 }
 
-// decodeNode reads the entries twice: once to check their framing and size
-// the node's buffer, once to fill it. No allocation per entry.
+// decodeNode builds the node in one buffer, with no allocation per entry:
+// a leaf in one pass, into a buffer bounded by the encoding and trimmed; an
+// index node in two (framing and sizes, then the entries), since its mark
+// bitmap follows the entries.
 func decodeNode(r *reader) (*node.Node, error) {
 	flags, ok := r.byte1()
 	if !ok {

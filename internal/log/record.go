@@ -14,7 +14,8 @@ type LSN uint64
 
 // Kind is the type of a record. Kinds 1..MaxUserKind belong to the caller;
 // the log reserves the kinds above MaxUserKind for itself. Kind 0 is never
-// valid, so that zeroed (preallocated) space never decodes as a record.
+// valid, so that zeroed space (zeroAhead, a segment's holes) never decodes
+// as a record.
 type Kind uint8
 
 // Record kinds.

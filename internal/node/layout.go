@@ -289,11 +289,11 @@ func (b *Builder) Index(k []byte, kid PageID, mark bool) bool {
 // was written and that N2 holds.
 func (b *Builder) Finish() (*Node, error) {
 	w := b.w
-	if uint64(len(w.n.b)) > maxNodeBytes {
-		return nil, corruptf("%d bytes is over the largest node", len(w.n.b))
-	}
 	if w.trim && w.i == w.n.count {
 		w.n.b = w.n.b[:w.data]
+	}
+	if uint64(len(w.n.b)) > maxNodeBytes {
+		return nil, corruptf("%d bytes is over the largest node", len(w.n.b))
 	}
 	if w.i != w.n.count || w.data != len(w.n.b) {
 		return nil, corruptf("%d of %d entries, %d of %d bytes written", w.i, w.n.count, w.data, len(w.n.b))
