@@ -249,7 +249,7 @@ var (
 	pageStructBytes   = node.AllocBytes(int(unsafe.Sizeof(Page{})))
 	residentPageBytes = node.AllocBytes(int(unsafe.Sizeof(residentPage{})))
 	nodeStructBytes   = node.AllocBytes(int(unsafe.Sizeof(node.Node{}))) // what node.MemBytes charges for the struct
-	locBytes        = int(unsafe.Sizeof(Loc{}))
+	locBytes          = int(unsafe.Sizeof(Loc{}))
 )
 
 // allocated reports whether p is the state of an allocated page: reserved,
