@@ -107,7 +107,13 @@ func (it *Iterator) next() bool {
 		if !it.curOK {
 			it.cur, it.curOK = it.leaf.CursorAt(it.idx), true
 		}
+	} else if r, ok := it.rightLeaf(); ok {
+		it.leaf, it.idx = r, 0
+		it.cur, it.curOK = r.CursorAt(0), true
 	} else {
+		if it.err != nil {
+			return false
+		}
 		from, incl := it.lo, true
 		if it.started {
 			from, incl = it.key, false
@@ -129,6 +135,22 @@ func (it *Iterator) next() bool {
 	}
 	it.key, it.val = k, v
 	return true
+}
+
+// rightLeaf is the next leaf of a forward scan that finished its leaf: the
+// right sibling by its link (tree.NextLeaf), when it still starts where the
+// finished leaf ended and holds entries; ok == false means Seek past the
+// last key instead (also after an error, which it records).
+func (it *Iterator) rightLeaf() (*node.Node, bool) {
+	if !it.started || it.leaf == nil {
+		return nil, false
+	}
+	r, ok, err := it.t.t.NextLeaf(it.leaf)
+	if err != nil {
+		it.fail(it.t.mapErr(err))
+		return nil, false
+	}
+	return r, ok && r.Len() > 0
 }
 
 func (it *Iterator) prev() bool {

@@ -1,6 +1,10 @@
 package tree
 
-import "github.com/sledgo/sled/internal/node"
+import (
+	"bytes"
+
+	"github.com/sledgo/sled/internal/node"
+)
 
 // Seek returns the leaf holding the smallest key >= key (> key when
 // !inclusive) and that key's index, or ok == false when there is none. The
@@ -26,6 +30,35 @@ func (t *Tree) Seek(key []byte, inclusive bool) (n *node.Node, i int, ok bool, e
 		}
 		key, inclusive = n.Hi(), true
 	}
+}
+
+// NextLeaf returns the leaf right of the leaf snapshot n (from Seek or
+// NextLeaf) by its right link, without descending from the root: the
+// snapshot of the page n.Next when that page is still a leaf starting at
+// n.Hi. Leaves partition the key space, so a leaf whose Lo is n.Hi is the
+// one holding the keys from n.Hi on, whatever happened to n's page since
+// (I3, I4). ok == false (n is the last leaf, its right page was freed or
+// merged away, or reads another range now) means: Seek from n.Hi instead.
+// A scan over many small leaves then costs a page load per leaf, not a
+// descent per leaf.
+func (t *Tree) NextLeaf(n *node.Node) (r *node.Node, ok bool, err error) {
+	if n.Hi() == nil || n.Next() == 0 {
+		return nil, false, nil
+	}
+	g := t.pc.Pin()
+	defer g.Unpin()
+	p, err := t.load(n.Next())
+	if err == errRestart {
+		return nil, false, nil // freed: merged into n's page
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	r = p.Node
+	if !r.IsLeaf() || !bytes.Equal(r.Lo(), n.Hi()) {
+		return nil, false, nil
+	}
+	return r, true, nil
 }
 
 // SeekBefore returns the leaf holding the greatest key < key (<= key when

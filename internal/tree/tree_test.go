@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"sync"
 	"testing"
@@ -278,4 +279,91 @@ func TestLongKeys(t *testing.T) {
 		t.Fatalf("%d keys in %d levels; want %d keys in at most 12", st.Keys, st.Levels, n)
 	}
 	t.Logf("%d keys of 2-4 KiB: %d levels, %d pages", st.Keys, st.Levels, st.Pages)
+}
+
+// NextLeaf walks the leaves by their right links: from the first leaf it
+// visits every key once, in order; from leaf snapshots that merges and
+// splits have made stale, it returns only a leaf starting where the
+// snapshot ended, or ok == false (the caller seeks instead).
+func TestNextLeaf(t *testing.T) {
+	seed := testutil.Seed(t)
+	rng := rand.New(rand.NewPCG(seed, 11))
+	tr, _ := newTree(t, tiny)
+	model := map[string]bool{}
+	for range 600 {
+		k := key(rng.IntN(2000))
+		if err := set(tr, k, k); err != nil {
+			t.Fatal(err)
+		}
+		model[string(k)] = true
+	}
+	walk := func() (keys []string, leaves []*node.Node) {
+		n, i, ok, err := tr.Seek([]byte{}, true)
+		for ok && err == nil {
+			leaves = append(leaves, n)
+			for ; i < n.Len(); i++ {
+				keys = append(keys, string(n.Key(i)))
+			}
+			var r *node.Node
+			r, ok, err = tr.NextLeaf(n)
+			if !ok && err == nil && n.Hi() != nil {
+				t.Fatalf("NextLeaf of a leaf ending at %q in a quiescent tree: not ok", n.Hi())
+			}
+			n, i = r, 0
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return keys, leaves
+	}
+	keys, stale := walk()
+	want := make([]string, 0, len(model))
+	for k := range model {
+		want = append(want, k)
+	}
+	sort.Strings(want)
+	if !slices.Equal(keys, want) {
+		t.Fatalf("walk by right links: %d keys, want %d", len(keys), len(want))
+	}
+	for k := range model {
+		if rng.IntN(5) != 0 {
+			if _, err := del(tr, []byte(k)); err != nil {
+				t.Fatal(err)
+			}
+			delete(model, k)
+		}
+	}
+	for i := range 300 {
+		k := key(2000 + i)
+		if err := set(tr, k, k); err != nil {
+			t.Fatal(err)
+		}
+		model[string(k)] = true
+	}
+	moved := 0
+	for _, n := range stale {
+		r, ok, err := tr.NextLeaf(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			moved++
+			continue
+		}
+		if !r.IsLeaf() || !bytes.Equal(r.Lo(), n.Hi()) {
+			t.Fatalf("NextLeaf of a stale leaf ending at %q gave a node over [%q, %q)", n.Hi(), r.Lo(), r.Hi())
+		}
+	}
+	if moved == 0 {
+		t.Fatal("no stale leaf lost its right sibling: the merges did not happen")
+	}
+	keys, _ = walk()
+	want = want[:0]
+	for k := range model {
+		want = append(want, k)
+	}
+	sort.Strings(want)
+	if !slices.Equal(keys, want) {
+		t.Fatalf("walk after merges: %d keys, want %d", len(keys), len(want))
+	}
 }
