@@ -19,7 +19,7 @@ type Config struct {
 }
 
 // DefaultConfig is used for zero fields.
-var DefaultConfig = Config{MaxLeafEntries: 64, MaxIndexEntries: 128, MaxNodeBytes: 8 << 10}
+var DefaultConfig = Config{MaxLeafEntries: 64, MaxIndexEntries: 128, MaxNodeBytes: 32 << 10}
 
 func (c Config) withDefaults() Config {
 	if c.MaxLeafEntries < 2 {
