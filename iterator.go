@@ -107,22 +107,8 @@ func (it *Iterator) next() bool {
 		if !it.curOK {
 			it.cur, it.curOK = it.leaf.CursorAt(it.idx), true
 		}
-	} else if r, ok := it.rightLeaf(); ok {
-		it.leaf, it.idx = r, 0
-		it.cur, it.curOK = r.CursorAt(0), true
 	} else {
-		if it.err != nil {
-			return false
-		}
-		from, incl := it.lo, true
-		if it.started {
-			from, incl = it.key, false
-		}
-		it.started = true
-		n, i, ok, err := it.t.t.Seek(from, incl)
-		if err != nil {
-			return it.fail(it.t.mapErr(err))
-		}
+		n, i, ok := it.nextLeaf()
 		if !ok {
 			return false
 		}
@@ -137,20 +123,31 @@ func (it *Iterator) next() bool {
 	return true
 }
 
-// rightLeaf is the next leaf of a forward scan that finished its leaf: the
-// right sibling by its link (tree.NextLeaf), when it still starts where the
-// finished leaf ended and holds entries; ok == false means Seek past the
-// last key instead (also after an error, which it records).
-func (it *Iterator) rightLeaf() (*node.Node, bool) {
-	if !it.started || it.leaf == nil {
-		return nil, false
+// nextLeaf is the leaf, and the index in it, where a forward scan goes on
+// once its leaf is done (or where it starts): the right sibling by its link
+// (tree.NextLeaf) when that still starts where the finished leaf ended and
+// holds entries, else what a Seek past the last key (from lo at the start)
+// finds. ok == false: the scan is over, or failed (it.err).
+func (it *Iterator) nextLeaf() (n *node.Node, i int, ok bool) {
+	if it.started && it.leaf != nil {
+		r, ok, err := it.t.t.NextLeaf(it.leaf)
+		if err != nil {
+			return nil, 0, it.fail(it.t.mapErr(err))
+		}
+		if ok && r.Len() > 0 {
+			return r, 0, true
+		}
 	}
-	r, ok, err := it.t.t.NextLeaf(it.leaf)
+	from, incl := it.lo, true
+	if it.started {
+		from, incl = it.key, false
+	}
+	it.started = true
+	n, i, ok, err := it.t.t.Seek(from, incl)
 	if err != nil {
-		it.fail(it.t.mapErr(err))
-		return nil, false
+		return nil, 0, it.fail(it.t.mapErr(err))
 	}
-	return r, ok && r.Len() > 0
+	return n, i, ok
 }
 
 func (it *Iterator) prev() bool {

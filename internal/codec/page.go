@@ -82,10 +82,6 @@ const (
 // minSectionBytes is the smallest encoded section: kind, page, body length.
 const minSectionBytes = 3
 
-// slotBytesFlat is a flat entry's table slot (node's layout): with its
-// 4-byte key length, what a flat entry spends beyond its key and value.
-const slotBytesFlat = 8
-
 // minEntryBytes is the smallest encoded node entry: a key length and either
 // a value length (leaf) or a nonzero kid (index).
 const minEntryBytes = 2
@@ -291,10 +287,9 @@ func decodeNode(r *reader) (*node.Node, error) {
 	}
 	if level == 0 {
 		// A leaf in one pass: its entries are the rest of b (no bitmap
-		// follows), and each takes at most 10 bytes more flat than encoded
-		// (an 8-byte slot and a 4-byte key length against two varints of
-		// at least a byte), so the rest bounds the node's buffer.
-		w := node.NewLeafBuilderUpTo(flags&nodeFlagFrozen != 0, node.PageID(next), lo, hi, int(count), r.left()+(slotBytesFlat+2)*int(count))
+		// follows), each with at least two bytes of varint lengths beside
+		// its key and value, so the rest bounds their key and value bytes.
+		w := node.NewLeafBuilderUpTo(flags&nodeFlagFrozen != 0, node.PageID(next), lo, hi, int(count), r.left()-minEntryBytes*int(count))
 		for i := range int(count) {
 			k, ok := r.lenBytes()
 			if !ok {

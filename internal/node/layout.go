@@ -249,19 +249,15 @@ func NewBuilder(level uint8, frozen bool, next PageID, lo, hi []byte, count, key
 	return &Builder{newBuilder(level, flags, next, lo, hi, count, data)}
 }
 
-// NewLeafBuilderUpTo starts a leaf of count entries whose entries and
-// offset slots take at most data bytes: Finish trims the buffer to what the
+// NewLeafBuilderUpTo starts a leaf of count entries whose keys and values
+// take at most keyValBytes in all: Finish trims the buffer to what the
 // entries took. A decoder that knows only a bound on the entries' sizes
-// (their encoded length) fills the node in one pass instead of two. Nothing
-// passed in is retained.
-func NewLeafBuilderUpTo(frozen bool, next PageID, lo, hi []byte, count, data int) *Builder {
-	var flags uint8
-	if frozen {
-		flags = flagFrozen
-	}
-	w := newBuilder(0, flags, next, lo, hi, count, data)
-	w.trim = true
-	return &Builder{w}
+// (from their encoded length) fills the node in one pass instead of two.
+// Nothing passed in is retained.
+func NewLeafBuilderUpTo(frozen bool, next PageID, lo, hi []byte, count, keyValBytes int) *Builder {
+	b := NewBuilder(0, frozen, next, lo, hi, count, keyValBytes, 0)
+	b.w.trim = true
+	return b
 }
 
 // Leaf appends a leaf entry. It returns false, writing nothing, when the
