@@ -229,13 +229,20 @@ func EncodeNode(dst []byte, n *node.Node) []byte {
 // DecodeNode decodes a node encoded by EncodeNode; b must hold exactly one
 // node. The node is built in one new buffer (node.Builder) and keeps nothing
 // of b.
-func DecodeNode(b []byte) (*node.Node, error) {
+func DecodeNode(b []byte) (*node.Node, error) { return decodeNodeIn(nil, b) }
+
+// decodeNodeIn is DecodeNode with a leaf's buffer from a, when a gives
+// one (node.Node.Slot); on an error nothing of a is kept.
+func decodeNodeIn(a node.Allocator, b []byte) (*node.Node, error) {
 	r := reader{b: b}
-	n, err := decodeNode(&r)
+	n, err := decodeNode(&r, a)
 	if err != nil {
 		return nil, err
 	}
 	if r.left() != 0 {
+		if s := n.Slot(); s != nil {
+			a.Put(s)
+		}
 		return nil, pageCorruptf("%d bytes after the node", r.left())
 	}
 	return n, nil
@@ -245,7 +252,7 @@ func DecodeNode(b []byte) (*node.Node, error) {
 // a leaf in one pass, into a buffer bounded by the encoding and trimmed; an
 // index node in two (framing and sizes, then the entries), since its mark
 // bitmap follows the entries.
-func decodeNode(r *reader) (*node.Node, error) {
+func decodeNode(r *reader, a node.Allocator) (*node.Node, error) {
 	flags, ok := r.byte1()
 	if !ok {
 		return nil, pageCorruptf("truncated node header")
@@ -289,17 +296,20 @@ func decodeNode(r *reader) (*node.Node, error) {
 		// A leaf in one pass: its entries are the rest of b (no bitmap
 		// follows), each with at least two bytes of varint lengths beside
 		// its key and value, so the rest bounds their key and value bytes.
-		w := node.NewLeafBuilderUpTo(flags&nodeFlagFrozen != 0, node.PageID(next), lo, hi, int(count), r.left()-minEntryBytes*int(count))
+		w := node.NewLeafBuilderUpToIn(a, flags&nodeFlagFrozen != 0, node.PageID(next), lo, hi, int(count), r.left()-minEntryBytes*int(count))
 		for i := range int(count) {
 			k, ok := r.lenBytes()
 			if !ok {
+				w.Abandon()
 				return nil, pageCorruptf("bad key %d", i)
 			}
 			v, ok := r.lenBytes()
 			if !ok {
+				w.Abandon()
 				return nil, pageCorruptf("bad value %d", i)
 			}
 			if !w.Leaf(k, v) {
+				w.Abandon()
 				return nil, pageCorruptf("entry %d does not fit the node", i)
 			}
 		}
@@ -439,14 +449,14 @@ func appendImage(dst []byte, s *Section) []byte {
 
 // decodeImage decodes an image body of either form into a node that keeps
 // nothing of b.
-func decodeImage(b []byte) (n *node.Node, varint bool, err error) {
+func decodeImage(b []byte, a node.Allocator) (n *node.Node, varint bool, err error) {
 	if len(b) == 0 || b[0] != imageFlat {
-		n, err = DecodeNode(b)
+		n, err = decodeNodeIn(a, b)
 		return n, true, err
 	}
-	// One copy into memory the allocator does not zero first (an append
-	// to nil), so that the node owns its bytes.
-	n, err = node.FromBytes(append([]byte(nil), b[1:]...))
+	// One copy, into a slot of a or into heap memory the allocator does
+	// not zero first, so that the node owns its bytes.
+	n, err = node.FromBytesIn(a, b[1:])
 	if err != nil {
 		return nil, false, pageCorruptf("flat image: %v", err)
 	}
@@ -606,11 +616,11 @@ func decodeBatchDelta(r *reader) (node.Delta, error) {
 	return d, nil
 }
 
-func decodeSection(i int, f sectionFrame) (Section, error) {
+func decodeSection(i int, f sectionFrame, a node.Allocator) (Section, error) {
 	s := Section{Kind: f.kind, Page: f.page}
 	switch f.kind {
 	case SecImage:
-		n, varint, err := decodeImage(f.body)
+		n, varint, err := decodeImage(f.body, a)
 		if err != nil {
 			return Section{}, fmt.Errorf("section %d (page %d): %w", i, f.page, err)
 		}
@@ -677,7 +687,7 @@ func DecodeSections(b []byte) ([]Section, error) {
 		if secs == nil {
 			secs = make([]Section, 0, min(len(b)/minSectionBytes, 16))
 		}
-		s, err := decodeSection(i, f)
+		s, err := decodeSection(i, f, nil)
 		if err != nil {
 			return err
 		}
@@ -696,6 +706,13 @@ func DecodeSections(b []byte) ([]Section, error) {
 // found is false when no such section exists. The result aliases b as in
 // DecodeSections.
 func FindPage(b []byte, id node.PageID) (s Section, found bool, err error) {
+	return FindPageIn(nil, b, id)
+}
+
+// FindPageIn is FindPage with an image's node built in a slot of a when a
+// gives one (node.Node.Slot): the caller owns the slot, and gets none when
+// it gets an error.
+func FindPageIn(a node.Allocator, b []byte, id node.PageID) (s Section, found bool, err error) {
 	var last sectionFrame
 	at := -1
 	err = readFrames(b, func(i int, f sectionFrame) error {
@@ -707,7 +724,7 @@ func FindPage(b []byte, id node.PageID) (s Section, found bool, err error) {
 	if err != nil || at < 0 {
 		return Section{}, false, err
 	}
-	s, err = decodeSection(at, last)
+	s, err = decodeSection(at, last, a)
 	if err != nil {
 		return Section{}, false, err
 	}

@@ -881,7 +881,23 @@ func FuzzDecodeSections(f *testing.F) {
 		// canonical), and so decodes equal again.
 		checkSectionsDecode(t, data)
 		for _, id := range []node.PageID{0, 1, 2, 3} {
-			_, _, _ = FindPage(data, id) // must not panic
+			s, ok, err := FindPage(data, id) // must not panic
+			a := testutil.NewDirtyAlloc(t)
+			s2, ok2, err2 := FindPageIn(a, data, id)
+			if ok != ok2 || (err == nil) != (err2 == nil) {
+				t.Fatalf("page %d: FindPage %v %v, FindPageIn %v %v", id, ok, err, ok2, err2)
+			}
+			if s2.Node != nil {
+				if !bytes.Equal(s2.Node.Bytes(), s.Node.Bytes()) {
+					t.Fatalf("page %d: the image decoded into junk memory differs", id)
+				}
+				if sl := s2.Node.Slot(); sl != nil {
+					a.Put(sl)
+				}
+			}
+			if a.Outstanding() != 0 {
+				t.Fatalf("page %d: an allocator buffer was kept (error %v)", id, err2)
+			}
 		}
 	})
 }
@@ -893,6 +909,27 @@ func FuzzDecodeNode(f *testing.F) {
 	f.Add(nodeBytes(nodeFlagMark, 1, nil, nil, 2, 0, 1, 1, 'a', 2, 0x02))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		n, err := DecodeNode(data)
+		// Decoding into an Allocator's junk-filled buffer: the same
+		// verdict, the same node bytes (the builder writes every byte),
+		// and the buffer given back on a rejection.
+		a := testutil.NewDirtyAlloc(t)
+		m, err2 := decodeNodeIn(a, data)
+		if (err == nil) != (err2 == nil) {
+			t.Fatalf("heap: %v; allocator: %v", err, err2)
+		}
+		if err2 != nil && a.Outstanding() != 0 {
+			t.Fatal("a rejected node kept its allocator buffer")
+		}
+		if err2 == nil {
+			if !bytes.Equal(m.Bytes(), n.Bytes()) {
+				t.Fatalf("the node decoded into junk memory differs:\n%x\n%x", m.Bytes(), n.Bytes())
+			}
+			if sl := m.Slot(); sl != nil {
+				a.Put(sl)
+			} else if n.IsLeaf() {
+				t.Fatal("a leaf was not decoded into the allocator's buffer")
+			}
+		}
 		if err != nil {
 			if !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("error does not wrap ErrCorrupt: %v", err)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/sledgo/sled/internal/testutil"
 )
 
 // seedNodes are valid nodes of every kind, for fuzz seeds and corruption
@@ -141,7 +143,24 @@ func FuzzFromBytes(f *testing.F) {
 	f.Add([]byte{})
 	f.Add(make([]byte, headerBytes+4))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		fromBytes(t, in)
+		n, err := fromBytes(t, in)
+		// The same bytes in an Allocator's buffer: the same verdict, the
+		// same node, and the buffer given back on a rejection.
+		a := testutil.NewDirtyAlloc(t)
+		m, err2 := FromBytesIn(a, in)
+		if (err == nil) != (err2 == nil) {
+			t.Fatalf("FromBytes: %v; FromBytesIn: %v", err, err2)
+		}
+		if err != nil {
+			if a.Outstanding() != 0 {
+				t.Fatal("FromBytesIn kept a buffer after rejecting its input")
+			}
+			return
+		}
+		if !bytes.Equal(m.Bytes(), n.Bytes()) || (len(in) > 0 && m.Slot() == nil) {
+			t.Fatalf("FromBytesIn: slot %v, bytes differ: %v", m.Slot() != nil, !bytes.Equal(m.Bytes(), n.Bytes()))
+		}
+		a.Put(m.Slot())
 	})
 }
 

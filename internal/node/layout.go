@@ -121,21 +121,38 @@ func (n *Node) dataBytes() int { return len(n.b) - n.tab - slotBytes }
 // builder writes a node buffer of a size known in advance.
 type builder struct {
 	n    Node
-	i    int  // entries written
-	data int  // where the next entry goes
-	trim bool // the planned bytes are a bound: Finish cuts the buffer to data
+	i    int       // entries written
+	data int       // where the next entry goes
+	trim bool      // the planned bytes are a bound: Finish cuts the buffer to data
+	a    Allocator // b is its slot (n.slot): returned when the build fails
 }
 
 // newBuilder starts a node of count entries whose entries and offset slots
 // take data bytes. flagHi is set from hi; flagMark is recomputed by finish.
 func newBuilder(level, flags uint8, next PageID, lo, hi []byte, count, data int) *builder {
+	return newBuilderIn(nil, level, flags, next, lo, hi, count, data)
+}
+
+// newBuilderIn is newBuilder with the buffer from a when a gives one. A
+// slot's bytes are arbitrary, so the builder writes every byte of the
+// node, zeros included.
+func newBuilderIn(a Allocator, level, flags uint8, next PageID, lo, hi []byte, count, data int) *builder {
 	flags &^= flagHi
 	if hi != nil {
 		flags |= flagHi
 	}
 	size := headerBytes + len(lo) + len(hi) + slotBytes + data
-	b := make([]byte, size)
+	var b []byte
+	if a != nil {
+		if b = a.Get(size); b == nil {
+			a = nil
+		}
+	}
+	if b == nil {
+		b = make([]byte, size)
+	}
 	b[hdrVersion] = layoutVersion
+	b[3] = 0
 	b[hdrLevel] = level
 	b[hdrFlags] = flags
 	binary.LittleEndian.PutUint32(b[hdrCount:], uint32(count))
@@ -144,7 +161,7 @@ func newBuilder(level, flags uint8, next PageID, lo, hi []byte, count, data int)
 	binary.LittleEndian.PutUint32(b[hdrHiLen:], uint32(len(hi)))
 	loEnd := headerBytes + copy(b[headerBytes:], lo)
 	hiEnd := loEnd + copy(b[loEnd:], hi)
-	w := &builder{n: Node{b: b, tab: hiEnd, count: count, loEnd: loEnd, hiEnd: hiEnd, next: next, level: level, flags: flags}}
+	w := &builder{n: Node{b: b, tab: hiEnd, count: count, loEnd: loEnd, hiEnd: hiEnd, next: next, level: level, flags: flags, slot: a != nil}, a: a}
 	w.data = hiEnd + slotBytes*(count+1)
 	return w
 }
@@ -169,6 +186,7 @@ func (w *builder) addIndex(k []byte, kid PageID, mark bool) {
 	binary.LittleEndian.PutUint32(b, uint32(len(k)))
 	copy(b[4:], k)
 	binary.LittleEndian.PutUint64(b[4+len(k):], uint64(kid))
+	b[4+len(k)+8] = 0
 	if mark {
 		b[4+len(k)+8] = 1
 		w.n.flags |= flagMark
@@ -200,6 +218,7 @@ func (w *builder) finish() *Node {
 		panic(fmt.Sprintf("node: builder wrote %d entries in %d bytes, planned %d in %d", w.i, w.data, n.count, len(n.b)))
 	}
 	binary.LittleEndian.PutUint32(n.b[n.tab+slotBytes*n.count:], uint32(w.data))
+	binary.BigEndian.PutUint32(n.b[n.tab+slotBytes*n.count+4:], 0) // the last slot's head
 	n.setHeads()
 	if n.flags&flagMark != 0 {
 		marked := false
@@ -255,9 +274,20 @@ func NewBuilder(level uint8, frozen bool, next PageID, lo, hi []byte, count, key
 // (from their encoded length) fills the node in one pass instead of two.
 // Nothing passed in is retained.
 func NewLeafBuilderUpTo(frozen bool, next PageID, lo, hi []byte, count, keyValBytes int) *Builder {
-	b := NewBuilder(0, frozen, next, lo, hi, count, keyValBytes, 0)
-	b.w.trim = true
-	return b
+	return NewLeafBuilderUpToIn(nil, frozen, next, lo, hi, count, keyValBytes)
+}
+
+// NewLeafBuilderUpToIn is NewLeafBuilderUpTo with the buffer from a (when
+// a gives one; the node's Slot). A build that fails or is abandoned gives
+// it back.
+func NewLeafBuilderUpToIn(a Allocator, frozen bool, next PageID, lo, hi []byte, count, keyValBytes int) *Builder {
+	var flags uint8
+	if frozen {
+		flags = flagFrozen
+	}
+	w := newBuilderIn(a, 0, flags, next, lo, hi, count, (slotBytes+4)*count+keyValBytes)
+	w.trim = true
+	return &Builder{w}
 }
 
 // Leaf appends a leaf entry. It returns false, writing nothing, when the
@@ -284,6 +314,23 @@ func (b *Builder) Index(k []byte, kid PageID, mark bool) bool {
 // Finish returns the node after checking that every planned entry and byte
 // was written and that N2 holds.
 func (b *Builder) Finish() (*Node, error) {
+	n, err := b.finish()
+	if err != nil {
+		b.Abandon()
+	}
+	return n, err
+}
+
+// Abandon gives the buffer of a build that will not be finished back to
+// its Allocator. The builder must not be used afterwards.
+func (b *Builder) Abandon() {
+	if w := b.w; w != nil && w.a != nil {
+		w.a.Put(w.n.b)
+		w.a, w.n.b = nil, nil
+	}
+}
+
+func (b *Builder) finish() (*Node, error) {
 	w := b.w
 	if w.trim && w.i == w.n.count {
 		w.n.b = w.n.b[:w.data]
@@ -314,6 +361,27 @@ var ErrCorrupt = errors.New("node: corrupt node")
 
 func corruptf(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrCorrupt, fmt.Sprintf(format, args...))
+}
+
+// FromBytesIn returns the node held in src, in a copy of src that a
+// gives (the node's Slot), or on the heap when a gives none; on an error
+// the slot goes back to a. It never panics on bad input.
+func FromBytesIn(a Allocator, src []byte) (*Node, error) {
+	var b []byte
+	if a != nil && len(src) > 0 && uint64(len(src)) <= maxNodeBytes {
+		b = a.Get(len(src))
+	}
+	if b == nil {
+		return FromBytes(append([]byte(nil), src...)) // not zeroed first
+	}
+	copy(b, src)
+	n, err := FromBytes(b)
+	if err != nil {
+		a.Put(b)
+		return nil, err
+	}
+	n.slot = true
+	return n, nil
 }
 
 // FromBytes returns the node held in b after checking N1-N3; the node

@@ -20,6 +20,7 @@ package node
 import (
 	"bytes"
 	"fmt"
+	"unsafe"
 )
 
 // PageID names a page in the page table. 0 is never a valid page.
@@ -38,7 +39,92 @@ type Node struct {
 	next  PageID
 	level uint8
 	flags uint8
-	ov    overlay // a leaf's writes since b was built (overlay.go); nil when flat
+	// slot: b is a slot of an Allocator (a page-in's buffer outside the
+	// Go heap), shared by the versions that only add an overlay to it and
+	// returned by the page cache once no state holds it (Slot).
+	slot bool
+	ov   overlay // a leaf's writes since b was built (overlay.go); nil when flat
+}
+
+// Allocator gives node buffers outside the Go heap (internal/slab). Get
+// returns a buffer of length n whose bytes are arbitrary, or nil when the
+// caller must use the heap; Put takes back a buffer Get returned (the
+// slice as Get returned it, or resliced within its capacity).
+type Allocator interface {
+	Get(n int) []byte
+	Put(b []byte)
+}
+
+// Slot returns n's buffer when it is a slot of an Allocator, else nil.
+// Nodes derived from n by writes that only add an overlay (Set, Delete,
+// WithOps) share it; every other derivation copies.
+func (n *Node) Slot() []byte {
+	if n == nil || !n.slot {
+		return nil
+	}
+	return n.b
+}
+
+// SharesSlot reports whether n and o hold the same Allocator slot.
+func (n *Node) SharesSlot(o *Node) bool {
+	return n != nil && o != nil && n.slot && o.slot && unsafe.SliceData(n.b) == unsafe.SliceData(o.b)
+}
+
+// OnHeap returns n, or a copy of it on the Go heap when its buffer is an
+// Allocator slot: for a node that outlives the pinned operation that read
+// it (an iterator's leaf), since the slot is reused once the page's state
+// moves on.
+func (n *Node) OnHeap() *Node {
+	if !n.slot {
+		return n
+	}
+	c := *n
+	c.b = append([]byte(nil), n.b...) // not zeroed before the copy
+	c.slot = false
+	return &c
+}
+
+// Part returns entries [i, j) of leaf n (0 <= i <= j <= Len) as a new
+// leaf on the heap, for a reader that keeps a run of entries past its
+// pinned operation without copying the whole leaf. The part has n's Lo;
+// when j == Len it has n's Hi and Next, so a scan goes on to the right
+// sibling as from n; otherwise its Hi is Key(j) and its Next 0 (the scan
+// goes on from Key(j) by a search).
+func (n *Node) Part(i, j int) *Node {
+	hi, next := n.Hi(), n.Next()
+	if j < n.Len() {
+		hi, next = n.Key(j), 0
+	}
+	if n.ov == nil {
+		w := newBuilder(0, 0, next, n.Lo(), hi, j-i, n.off(j)-n.off(i)+slotBytes*(j-i))
+		w.copyEntries(n, i, j)
+		return w.finish()
+	}
+	data := 0
+	if i < j {
+		c := n.CursorAt(i)
+		for k := i; k < j; k++ {
+			key, val := n.Step(&c)
+			data += leafEntryBytes(len(key), len(val))
+		}
+	}
+	w := newBuilder(0, 0, next, n.Lo(), hi, j-i, data)
+	if i < j {
+		c := n.CursorAt(i)
+		for k := i; k < j; k++ {
+			w.addLeaf(n.Step(&c))
+		}
+	}
+	return w.finish()
+}
+
+// SlotBytes is the size of n's Allocator slot (0 when its buffer is on
+// the heap): the part of MemBytes that is not Go heap memory.
+func (n *Node) SlotBytes() int {
+	if !n.slot {
+		return 0
+	}
+	return cap(n.b)
 }
 
 // Lo is the inclusive low key; the empty key for the leftmost node.
@@ -90,7 +176,12 @@ func (n *Node) Bytes() []byte {
 // Node itself, in the Go allocator's size classes. Nothing else is reachable
 // from a node, so this is exact.
 func (n *Node) MemBytes() int {
-	m := allocBytes(cap(n.b)) + nodeStructBytes
+	m := nodeStructBytes
+	if n.slot {
+		m += cap(n.b) // a slot's size is exact
+	} else {
+		m += allocBytes(cap(n.b))
+	}
 	if n.ov != nil {
 		m += n.ov.memBytes()
 	}
@@ -414,7 +505,7 @@ func (n *Node) WithFrozen() *Node { return n.clone(n.flags | flagFrozen) }
 // Thawed returns n if it is not frozen, else an unfrozen copy.
 func (n *Node) Thawed() *Node {
 	if !n.Frozen() {
-		return n
+		return n.OnHeap() // never share a slot with another page's state
 	}
 	return n.clone(n.flags &^ flagFrozen)
 }
@@ -445,7 +536,7 @@ func (n *Node) clone(flags uint8) *Node {
 	copy(b, n.b)
 	b[hdrFlags] = flags
 	c := *n
-	c.b, c.flags = b, flags
+	c.b, c.flags, c.slot = b, flags, false
 	return &c
 }
 
