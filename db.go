@@ -236,24 +236,37 @@ const maxDropAttempts = 1 << 12
 // after a crash the tree is either whole or gone.
 func (db *DB) dropPages(t *Tree) error {
 	for range maxDropAttempts {
-		refs, err := t.t.Pages()
-		if errors.Is(err, tree.ErrChanged) {
-			lfdelay.Yield("drop.walk")
-			continue
+		ok, err := db.dropPagesOnce(t)
+		if err != nil || ok {
+			return err
 		}
-		if err != nil {
-			return t.mapErr(err)
-		}
-		ok, err := db.pc.FreeTogether(refs, tree.SameLinks, codec.Section{Kind: codec.SecTreeDrop, Name: t.name})
-		if err != nil {
-			return t.mapErr(err)
-		}
-		if ok {
-			return nil
-		}
-		lfdelay.Yield("drop.retry") // a writer in flight changed a page: walk again
 	}
 	return fmt.Errorf("sled: dropping tree %q: writers in flight kept changing it", t.name)
+}
+
+// dropPagesOnce walks t and frees what it found, pinned throughout: the
+// states the walk read stay readable for FreeTogether's comparisons even
+// when writers replace them meanwhile (pagecache P17). ok == false: a
+// writer changed a page; walk again.
+func (db *DB) dropPagesOnce(t *Tree) (ok bool, err error) {
+	g := db.pc.Pin()
+	defer g.Unpin()
+	refs, err := t.t.Pages()
+	if errors.Is(err, tree.ErrChanged) {
+		lfdelay.Yield("drop.walk")
+		return false, nil
+	}
+	if err != nil {
+		return false, t.mapErr(err)
+	}
+	ok, err = db.pc.FreeTogether(refs, tree.SameLinks, codec.Section{Kind: codec.SecTreeDrop, Name: t.name})
+	if err != nil {
+		return false, t.mapErr(err)
+	}
+	if !ok {
+		lfdelay.Yield("drop.retry") // a writer in flight changed a page: walk again
+	}
+	return ok, nil
 }
 
 // TreeNames returns the names of all trees, the default tree included,

@@ -33,6 +33,26 @@ type Iterator struct {
 	curOK bool
 	key   []byte
 	val   []byte
+	// run is how many entries the next leaf fetch asks for: a leaf read
+	// from disk lives outside the Go heap and comes as a heap copy of
+	// that many entries (tree.Seek), so a short scan copies little; it
+	// doubles with every fetch, so a long one copies each leaf about once.
+	run int
+}
+
+const (
+	firstRun = 64
+	maxRun   = 1 << 16
+)
+
+// fetch returns the entry count to ask the next leaf fetch for.
+func (it *Iterator) fetch() int {
+	if it.run == 0 {
+		it.run = firstRun
+	} else if it.run < maxRun {
+		it.run *= 2
+	}
+	return it.run
 }
 
 // Iter returns an iterator over the whole tree.
@@ -130,7 +150,7 @@ func (it *Iterator) next() bool {
 // finds. ok == false: the scan is over, or failed (it.err).
 func (it *Iterator) nextLeaf() (n *node.Node, i int, ok bool) {
 	if it.started && it.leaf != nil {
-		r, ok, err := it.t.t.NextLeaf(it.leaf)
+		r, ok, err := it.t.t.NextLeaf(it.leaf, it.fetch())
 		if err != nil {
 			return nil, 0, it.fail(it.t.mapErr(err))
 		}
@@ -143,7 +163,7 @@ func (it *Iterator) nextLeaf() (n *node.Node, i int, ok bool) {
 		from, incl = it.key, false
 	}
 	it.started = true
-	n, i, ok, err := it.t.t.Seek(from, incl)
+	n, i, ok, err := it.t.t.Seek(from, incl, it.fetch())
 	if err != nil {
 		return nil, 0, it.fail(it.t.mapErr(err))
 	}
@@ -159,7 +179,7 @@ func (it *Iterator) prev() bool {
 			from = it.key
 		}
 		it.started = true
-		n, i, ok, err := it.t.t.SeekBefore(from, false)
+		n, i, ok, err := it.t.t.SeekBefore(from, false, it.fetch())
 		if err != nil {
 			return it.fail(it.t.mapErr(err))
 		}

@@ -153,6 +153,8 @@ func (db *DB) recover() error {
 		// HighThroughput spends a few percent of space on images a
 		// page-in copies instead of decoding; LowSpace keeps them small.
 		FlatImages: db.cfg.Mode == HighThroughput,
+		// Page-ins build their nodes outside the Go heap, charged once.
+		SlotChargePercent: pagecache.SlotChargePercent(),
 	})
 	trees := map[string]node.PageID{}
 	var from, minEnd log.LSN

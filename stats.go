@@ -43,8 +43,10 @@ type Stats struct {
 	Trees int // named trees, the default tree included
 
 	Pages          int64   // allocated pages
-	CacheBytes     int64   // memory held by resident pages
+	CacheBytes     int64   // memory held by resident pages (and by nodes of pages just evicted that operations in flight may still read)
 	PageTableBytes int64   // memory the page table holds for pages not resident; counts against the capacity too
+	NodeSlotBytes  int64   // bytes of nodes read from disk, held outside the Go heap: resident, or evicted and waiting until no operation in flight can read them (CacheBytes counts them at 100/(100+GOGC))
+	NodeSlotMapped int64   // memory mapped for such nodes: at least NodeSlotBytes
 	CacheHits      int64   // page loads served from memory
 	CacheMisses    int64   // page loads read from the log
 	PageInReads    int64   // log reads of those page loads: one per image or fragment gathered
@@ -80,8 +82,10 @@ func (db *DB) Stats() Stats {
 	st := Stats{
 		Trees:              len(db.TreeNames()),
 		Pages:              ps.Allocated,
-		CacheBytes:         ps.MemBytes,
+		CacheBytes:         ps.MemBytes + ps.SlotWaiting,
 		PageTableBytes:     ps.TableBytes,
+		NodeSlotBytes:      ps.SlotBytes,
+		NodeSlotMapped:     ps.SlotMapped,
 		CacheHits:          ps.Hits,
 		CacheMisses:        ps.Misses,
 		PageInReads:        ps.PageInReads,

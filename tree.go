@@ -299,8 +299,8 @@ func (t *Tree) Merge(key, operand []byte) ([]byte, error) {
 	return res.New, nil
 }
 
-// seek runs a positioned read under the batch gate and returns copies-free
-// key and value slices of an immutable leaf snapshot.
+// seek runs a positioned read under the batch gate and returns key and
+// value slices of an immutable leaf snapshot on the heap (tree I13).
 func (t *Tree) seek(fn func() (k, v []byte, err error)) (k, v []byte, err error) {
 	if err := t.usable(); err != nil { // a read: see Tree.mapErr
 		return nil, nil, err
@@ -311,7 +311,7 @@ func (t *Tree) seek(fn func() (k, v []byte, err error)) (k, v []byte, err error)
 
 func (t *Tree) seekGE(key []byte, inclusive bool) ([]byte, []byte, error) {
 	return t.seek(func() ([]byte, []byte, error) {
-		n, i, ok, err := t.t.Seek(key, inclusive)
+		n, i, ok, err := t.t.Seek(key, inclusive, 1)
 		if err != nil || !ok {
 			return nil, nil, err
 		}
@@ -321,7 +321,7 @@ func (t *Tree) seekGE(key []byte, inclusive bool) ([]byte, []byte, error) {
 
 func (t *Tree) seekLT(key []byte, inclusive bool) ([]byte, []byte, error) {
 	return t.seek(func() ([]byte, []byte, error) {
-		n, i, ok, err := t.t.SeekBefore(key, inclusive)
+		n, i, ok, err := t.t.SeekBefore(key, inclusive, 1)
 		if err != nil || !ok {
 			return nil, nil, err
 		}
@@ -378,13 +378,13 @@ func (t *Tree) pop(last bool) (k, v []byte, err error) {
 	defer t.gate.unlockExclusive()
 	var n = func() ([]byte, []byte, error) {
 		if last {
-			nn, i, ok, err := t.t.SeekBefore(nil, false)
+			nn, i, ok, err := t.t.SeekBefore(nil, false, 1)
 			if err != nil || !ok {
 				return nil, nil, err
 			}
 			return nn.Key(i), nn.Val(i), nil
 		}
-		nn, i, ok, err := t.t.Seek([]byte{}, true)
+		nn, i, ok, err := t.t.Seek([]byte{}, true, 1)
 		if err != nil || !ok {
 			return nil, nil, err
 		}

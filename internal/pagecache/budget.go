@@ -29,3 +29,9 @@ func budgetFor(capacity int64, gogc uint64) int64 {
 	}
 	return int64(float64(capacity) * 100 / float64(100+gogc))
 }
+
+// SlotChargePercent is the share of a node slot's bytes to count against a
+// capacity that NodeBudget scaled: NodeBudget(100), in percent. A slot
+// lies outside the Go heap, so it costs the process its size once while a
+// heap byte of the budget stands for (1 + GOGC/100) bytes (M2).
+func SlotChargePercent() int64 { return max(NodeBudget(100), 1) }

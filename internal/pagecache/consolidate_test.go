@@ -22,7 +22,7 @@ func evictNow(t *testing.T, c *Cache, id node.PageID) {
 	if p == nil || p.Node == nil {
 		t.Fatalf("page %d is not resident", id)
 	}
-	if !c.swap(s, p, &Page{Locs: p.Locs, Frags: p.Frags}) {
+	if !c.dropNode(s, p) {
 		t.Fatalf("evicting page %d lost a race", id)
 	}
 }
@@ -162,7 +162,7 @@ func checkResidentHints(c *Cache) error {
 // recount sums, over every slot, what memBytes and tableBytes count.
 func recount(c *Cache) (mem, table int64) {
 	c.each(func(_ node.PageID, _ *slot, p *Page) {
-		mem += p.memBytes()
+		mem += c.charge(p)
 		table += p.tableBytes()
 	})
 	return mem, table
@@ -181,6 +181,9 @@ func TestTableBytesExact(t *testing.T) {
 		s := c.Stats()
 		if s.MemBytes != mem || s.TableBytes != table {
 			t.Fatalf("%s: MemBytes %d TableBytes %d; a recount gives %d and %d", what, s.MemBytes, s.TableBytes, mem, table)
+		}
+		if w := c.waitingCharge(); s.SlotWaiting != w {
+			t.Fatalf("%s: SlotWaiting %d; a recount gives %d", what, s.SlotWaiting, w)
 		}
 		if err := checkResidentHints(c); err != nil {
 			t.Fatalf("%s: %v", what, err)

@@ -9,7 +9,7 @@
 // state and install it with one compare-and-swap (Update). The page table is
 // a grow-only two-level array, so a lookup never takes a lock.
 //
-// Invariants kept by this package (cited as P1..P16 at the sites that keep
+// Invariants kept by this package (cited as P1..P17 at the sites that keep
 // them; with the build tag `invariants` or under -race, the sites marked
 // in the code assert them, package internal/invariants):
 //
@@ -122,6 +122,26 @@
 //	    which it waits once. The target is the capacity less tableBytes (the
 //	    states of pages not resident, kept exact by swap and counted once
 //	    after recovery), but at least a quarter of the capacity.
+//	M2. A page-in's node lives in a slot of the cache's arena
+//	    (internal/slab), outside the Go heap, and is charged at SlotChargePercent of its slot's
+//	    size: the capacity is in Go heap bytes, which cost the process up
+//	    to (1 + GOGC/100) times their size, a slot its size once. A retired
+//	    slot (P17) counts in waitBytes until it is back in the arena, apart
+//	    from memBytes (evicting more cannot return it sooner); once those
+//	    pass an eighth of the capacity (an operation pinned for long holds
+//	    the epoch back), page-ins go on the heap, which the collector
+//	    frees without waiting for epochs.
+//	P17. A slot is read only by operations pinned while a state holding
+//	    it was current, and goes back to the arena only after every such
+//	    operation unpinned: a decided transition or an eviction that
+//	    replaces a state holding a slot with one that does not share it
+//	    retires the slot at the current epoch e, and it is returned when
+//	    the global epoch reaches e+2 (as page ids, P3). A transition retires
+//	    only once decided, since a rollback reinstalls the old state (P12);
+//	    a page-in whose node is not installed returns its slot at once,
+//	    as nobody saw it. Nothing read from a slot leaves a pinned
+//	    operation by reference (tree I13): values and leaves handed out are
+//	    copies.
 //	R1. A slot's resident hint (residentBit) is set whenever its page is
 //	    resident and no transition of it is in flight: swap sets it after
 //	    every CAS to a resident state, and one that makes the page not

@@ -46,6 +46,9 @@ func (c *Cache) evictor() {
 		case <-c.evict:
 		}
 		for t := c.nodeTarget(); c.memBytes.Load() > t-t/10; t = c.nodeTarget() {
+			// Unpinned, this goroutine can always move the epoch on:
+			// return the retired slots whose epoch has passed (P17).
+			c.reclaimSlots()
 			if evicted, _ := c.evictSome(evictBatch); evicted == 0 && c.sweptAll() {
 				break
 			}
@@ -114,14 +117,27 @@ func (c *Cache) evictSome(n int) (evicted, unwritten int) {
 				unwritten++
 				continue // a fragment is still only in a log buffer
 			}
-			// P6: drop the node only over the exact state we judged.
-			if c.swap(s, p, &Page{Locs: p.Locs, Frags: p.Frags}) {
+			if c.dropNode(s, p) {
 				c.evictions.Add(1)
 				evicted++
 			}
 		}
 	}
 	return evicted, unwritten
+}
+
+// dropNode makes the resident state p of slot s not resident, keeping
+// its locations, and retires its node's slot (P17). It reports false when
+// the state is no longer p.
+func (c *Cache) dropNode(s *slot, p *Page) bool {
+	// P6: drop the node only over the exact state the caller judged.
+	if !c.swap(s, p, &Page{Locs: p.Locs, Frags: p.Frags}) {
+		return false
+	}
+	if sl := p.slotOf(); sl != nil {
+		c.retireSlot(sl)
+	}
+	return true
 }
 
 const (

@@ -14,6 +14,7 @@ import (
 	"github.com/sledgo/sled/internal/lfdelay"
 	"github.com/sledgo/sled/internal/log"
 	"github.com/sledgo/sled/internal/node"
+	"github.com/sledgo/sled/internal/slab"
 )
 
 // FragmentsPerImage bounds the delta fragments of a page: the update that
@@ -100,6 +101,9 @@ type Stats struct {
 	FreedTotal    int64
 	MemBytes      int64 // memory of resident pages: nodes, Pages, locations (exact, in size classes)
 	TableBytes    int64 // memory of the states of pages not resident (Pages, locations)
+	SlotBytes     int64 // bytes of node slots outside the Go heap in use (installed or retired, M2)
+	SlotMapped    int64 // bytes the slot arena has mapped
+	SlotWaiting   int64 // charge of the retired slots waiting for their epoch (M2); not in MemBytes
 	Hits          int64 // Loads that found the page resident
 	Misses        int64 // Loads that read the page from the log
 	Evictions     int64
@@ -167,6 +171,13 @@ type Options struct {
 	// form costs under about 3% more bytes (flatEntryBytes). Both forms are
 	// always read.
 	FlatImages bool
+	// SlotChargePercent is the share, in percent, of a node slot's bytes
+	// (a node buffer outside the Go heap, internal/slab) that
+	// counts against CacheCapacityBytes. The capacity is in Go heap bytes
+	// (NodeBudget scales it for the collector's overshoot) while a slot
+	// costs the process its size once: SlotChargePercent() gives the
+	// matching share. 0 means 100.
+	SlotChargePercent int64
 }
 
 // Cache is the page table.
@@ -183,6 +194,14 @@ type Cache struct {
 	ep      epochs
 	retired atomic.Pointer[idNode] // freed ids waiting for their epoch
 	free    atomic.Pointer[idNode] // ids safe to reuse
+
+	// slab holds the nodes that page-ins build; a replaced state's slot
+	// waits in slots for its epoch (P17).
+	slab      *slab.Arena
+	closed    atomic.Bool // set by Close before it waits for readers
+	slots     retiredSlots
+	waitBytes atomic.Int64 // the charge of the slots waiting in slots (M2)
+	slotPct   int64        // Options.SlotChargePercent
 
 	allocated atomic.Int64
 	updates   atomic.Int64
@@ -240,6 +259,11 @@ func New() *Cache { return &Cache{} }
 // use. Close stops the evictor.
 func Open(opts Options) *Cache {
 	c := &Cache{capacity: opts.CacheCapacityBytes, flat: opts.FlatImages, consolidate: make(chan Scattered, consolidateQueue)}
+	c.slotPct = opts.SlotChargePercent
+	if c.slotPct <= 0 || c.slotPct > 100 {
+		c.slotPct = 100
+	}
+	c.slab = slab.New()
 	c.zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(maxRawRecordBytes))
 	if opts.Compression {
 		level := zstd.SpeedDefault
@@ -265,15 +289,26 @@ func (c *Cache) Attach(l *log.Log) {
 	}
 }
 
-// Close stops background work.
+// Close stops background work and unmaps the node slots (S3, P17): Loads
+// that start afterwards fail with ErrClosed, and it returns once every
+// operation pinned before it has unpinned, so nothing can read a slot
+// when they go. Nodes the caller holds past Close must not be read.
 func (c *Cache) Close() {
 	c.closeOnce.Do(func() {
+		c.closed.Store(true)
 		if c.stop != nil {
 			close(c.stop)
 			c.done.Wait()
 		}
+		if c.slab != nil {
+			c.WaitReaders(nil)
+			c.slab.Release()
+		}
 	})
 }
+
+// ErrClosed is returned by a Load that starts after Close.
+var ErrClosed = errors.New("pagecache: closed")
 
 // Pin pins the current epoch: page ids freed after this call are not reused
 // until the guard is unpinned. Every tree operation runs pinned.
@@ -309,6 +344,9 @@ func (c *Cache) Load(id node.PageID) (*Page, error) {
 	s := c.slot(id, false)
 	if s == nil {
 		return nil, freedErr(id)
+	}
+	if c.closed.Load() {
+		return nil, ErrClosed // the slots may be unmapped (Close)
 	}
 	p := s.p.Load()
 	if p != nil && !p.freed && p.Node != nil { // resident: the hot path
@@ -361,6 +399,9 @@ func (c *Cache) loadSlow(id node.PageID, s *slot) (*Page, error) {
 			}
 			c.payForMemory()
 			return np, nil
+		}
+		if sl := n.Slot(); sl != nil {
+			c.slab.Put(sl) // P17: never installed, so never seen
 		}
 	}
 }
@@ -419,7 +460,11 @@ func (c *Cache) materialize(id node.PageID, locs []Loc) (*node.Node, error) {
 			errs[i] = err
 			return
 		}
-		sec, ok, err := codec.FindPage(body, id)
+		var a node.Allocator
+		if i == 0 {
+			a = c.pageInArena() // the image: the node a page-in keeps (P17)
+		}
+		sec, ok, err := codec.FindPageIn(a, body, id)
 		switch {
 		case err != nil:
 			errs[i] = err
@@ -432,13 +477,24 @@ func (c *Cache) materialize(id node.PageID, locs []Loc) (*node.Node, error) {
 	for i := range locs {
 		read(i)
 	}
+	// P17: the image's slot is the page-in's alone until the node is
+	// installed; it goes back at once unless the node built keeps it.
+	image := secs[0].Node
+	drop := func(keep *node.Node) {
+		if sl := image.Slot(); sl != nil && !keep.SharesSlot(image) {
+			c.slab.Put(sl)
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
+		drop(nil)
 		return nil, fmt.Errorf("pagecache: reading page %d: %w", id, err)
 	}
 	if secs[0].Kind != codec.SecImage {
+		drop(nil)
 		return nil, fmt.Errorf("%w: page %d starts with section kind %d, not an image", codec.ErrCorrupt, id, secs[0].Kind)
 	}
-	n, err := applyFragments(secs[0].Node, secs[1:])
+	n, err := applyFragments(image, secs[1:])
+	drop(n)
 	if err != nil {
 		return nil, fmt.Errorf("%w: page %d: %v", codec.ErrCorrupt, id, err)
 	}
@@ -1072,6 +1128,7 @@ func (c *Cache) payForMemory() {
 
 // Stats returns counters.
 func (c *Cache) Stats() Stats {
+	slotIn, slotMapped, _ := c.SlotStats()
 	return Stats{
 		Allocated:     c.allocated.Load(),
 		Highest:       c.next.Load(),
@@ -1081,6 +1138,9 @@ func (c *Cache) Stats() Stats {
 		FreedTotal:    c.freed.Load(),
 		MemBytes:      c.memBytes.Load(),
 		TableBytes:    c.tableBytes.Load(),
+		SlotBytes:     slotIn,
+		SlotMapped:    slotMapped,
+		SlotWaiting:   c.waitBytes.Load(),
 		Hits:          c.hits.Load(),
 		Misses:        c.misses.Load(),
 		Evictions:     c.evictions.Load(),

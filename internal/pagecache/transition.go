@@ -139,6 +139,21 @@ func (c *Cache) apply(t *transition) (ok bool, err error) {
 	for i := range t.changes[:max(n-1, 0)] {
 		t.changes[i].new.prior.Store(nil)
 	}
+	// P17: a slot that no state holds any more (the decided states, and no
+	// prior mark names the old ones) waits for its epoch.
+	for i := range t.changes {
+		ch := &t.changes[i]
+		if sl := ch.old.slotOf(); sl != nil && !ch.new.Node.SharesSlot(ch.old.Node) {
+			if invariants.Enabled {
+				for j := range t.changes {
+					if t.changes[j].new.Node.SharesSlot(ch.old.Node) {
+						invariants.Failf("P17", "page %d's new state holds the slot page %d's old state gives up", t.changes[j].id, ch.id)
+					}
+				}
+			}
+			c.retireSlot(sl)
+		}
+	}
 	lfdelay.Point("pagecache.complete")
 	if res != nil {
 		res.Complete(rec.kind, rec.body)
@@ -200,7 +215,7 @@ func (c *Cache) swap(s *slot, old, new *Page) bool {
 	if d := new.tableBytes() - old.tableBytes(); d != 0 {
 		c.tableBytes.Add(d) // before addMem, which reads the target it sets
 	}
-	if d := new.memBytes() - old.memBytes(); d != 0 {
+	if d := c.charge(new) - c.charge(old); d != 0 {
 		c.addMem(d)
 	}
 	switch {

@@ -23,7 +23,8 @@ type BatchOp struct {
 // (the database's gate, held exclusively), which is what makes the batch
 // atomic to readers; racing structure changes of readers cannot happen
 // (I11), so a lost CAS here is a bug guard rather than a normal path.
-// report is called once per op, in order, with the value the op replaced.
+// report is called once per op, in order, with the value the op replaced
+// (valid only during the call: it may alias a node slot, I13).
 func (t *Tree) ApplySorted(ops []BatchOp, report func(i int, old []byte, found bool)) error {
 	g := t.pc.Pin()
 	defer g.Unpin()

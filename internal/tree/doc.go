@@ -100,6 +100,13 @@
 //	I12. A structure change that publishes a new page (split, root growth)
 //	    or unlinks one (merge, root collapse) does it in the same pagecache
 //	    update as the CAS that links or unlinks it (pagecache P7).
+//	I13. Nothing read from a node leaves a pinned operation by reference
+//	    when the node's buffer is an arena slot (node.Node.Slot): the values
+//	    Get, Modify and PopEdge return and the leaves Seek, SeekBefore and
+//	    NextLeaf return are copies (escape, node.Node.OnHeap), because the
+//	    slot is reused two epochs after its page's state moves on
+//	    (pagecache P17). Callbacks (Modify's fn, ApplySorted's report) get
+//	    copies too, or slices valid only during the call where documented.
 //
 // # Verification
 //

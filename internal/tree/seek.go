@@ -2,14 +2,18 @@ package tree
 
 import (
 	"bytes"
+	"math"
 
 	"github.com/sledgo/sled/internal/node"
 )
 
 // Seek returns the leaf holding the smallest key >= key (> key when
 // !inclusive) and that key's index, or ok == false when there is none. The
-// leaf is an immutable snapshot: its later entries are valid to read too.
-func (t *Tree) Seek(key []byte, inclusive bool) (n *node.Node, i int, ok bool, err error) {
+// leaf is an immutable snapshot: its later entries are valid to read too,
+// at least want of them from i on (want >= 1): a leaf whose buffer is an
+// arena slot is handed out as a heap copy of that run (node.Node.Part,
+// I13), not whole.
+func (t *Tree) Seek(key []byte, inclusive bool, want int) (n *node.Node, i int, ok bool, err error) {
 	g := t.pc.Pin()
 	defer g.Unpin()
 	for {
@@ -23,6 +27,7 @@ func (t *Tree) Seek(key []byte, inclusive bool) (n *node.Node, i int, ok bool, e
 			i++
 		}
 		if i < n.Len() {
+			n, i = handOut(n, i, runEnd(i, want, n.Len()))
 			return n, i, true, nil
 		}
 		if n.Hi() == nil {
@@ -40,8 +45,9 @@ func (t *Tree) Seek(key []byte, inclusive bool) (n *node.Node, i int, ok bool, e
 // (I3, I4). ok == false (n is the last leaf, its right page was freed or
 // merged away, or reads another range now) means: Seek from n.Hi instead.
 // A scan over many small leaves then costs a page load per leaf, not a
-// descent per leaf.
-func (t *Tree) NextLeaf(n *node.Node) (r *node.Node, ok bool, err error) {
+// descent per leaf. As for Seek, a leaf in an arena slot comes as a heap
+// copy of its first want entries.
+func (t *Tree) NextLeaf(n *node.Node, want int) (r *node.Node, ok bool, err error) {
 	if n.Hi() == nil || n.Next() == 0 {
 		return nil, false, nil
 	}
@@ -58,12 +64,15 @@ func (t *Tree) NextLeaf(n *node.Node) (r *node.Node, ok bool, err error) {
 	if !r.IsLeaf() || !bytes.Equal(r.Lo(), n.Hi()) {
 		return nil, false, nil
 	}
+	r, _ = handOut(r, 0, runEnd(0, want, r.Len()))
 	return r, true, nil
 }
 
 // SeekBefore returns the leaf holding the greatest key < key (<= key when
-// inclusive; key == nil means +infinity) and that key's index.
-func (t *Tree) SeekBefore(key []byte, inclusive bool) (n *node.Node, i int, ok bool, err error) {
+// inclusive; key == nil means +infinity) and that key's index; as for
+// Seek, a leaf in an arena slot comes as a heap copy of the want entries
+// up to i (fewer at the leaf's start).
+func (t *Tree) SeekBefore(key []byte, inclusive bool, want int) (n *node.Node, i int, ok bool, err error) {
 	g := t.pc.Pin()
 	defer g.Unpin()
 	for {
@@ -76,7 +85,7 @@ func (t *Tree) SeekBefore(key []byte, inclusive bool) (n *node.Node, i int, ok b
 			n = p.Node
 			i, found := n.Search(key)
 			if found {
-				return n, i, true, nil
+				return before(n, i, want)
 			}
 			j = i - 1
 		} else {
@@ -93,7 +102,7 @@ func (t *Tree) SeekBefore(key []byte, inclusive bool) (n *node.Node, i int, ok b
 			}
 		}
 		if j >= 0 {
-			return n, j, true, nil
+			return before(n, j, want)
 		}
 		if len(n.Lo()) == 0 {
 			return nil, 0, false, nil
@@ -102,12 +111,51 @@ func (t *Tree) SeekBefore(key []byte, inclusive bool) (n *node.Node, i int, ok b
 	}
 }
 
+// before is SeekBefore's result for entry i of n: n itself on the heap,
+// else a heap copy of up to want entries ending at i (I13).
+func before(n *node.Node, i, want int) (*node.Node, int, bool, error) {
+	from := 0
+	if want := max(want, 1); i+1 > want {
+		from = i + 1 - want
+	}
+	if n.Slot() != nil && !n.Overlaid() {
+		return n.Part(from, i+1), i - from, true, nil // I13
+	}
+	n, i = handOut(n, i, i+1)
+	return n, i, true, nil
+}
+
+// handOut returns leaf n, positioned at entry i, in memory that outlives
+// the pinned operation (I13), with at least entries [i, j): n itself on
+// the heap; a heap copy of just those entries when n is a flat leaf in an
+// arena slot (a leaf read from disk); a heap copy of its base when it has
+// an overlay (walking an overlay to copy part of it costs more than
+// copying the base, and the overlay is on the heap already).
+func handOut(n *node.Node, i, j int) (*node.Node, int) {
+	switch {
+	case n.Slot() == nil:
+		return n, i
+	case n.Overlaid():
+		return n.OnHeap(), i
+	}
+	return n.Part(i, j), 0
+}
+
+// runEnd is the end of a run of at least one and at most want entries from
+// i in a leaf of n entries (no overflow for a huge want).
+func runEnd(i, want, n int) int {
+	if want := max(want, 1); want < n-i {
+		return i + want
+	}
+	return n
+}
+
 // Len counts the keys, one leaf snapshot at a time.
 func (t *Tree) Len() (int, error) {
 	total := 0
 	key := []byte{}
 	for {
-		n, i, ok, err := t.Seek(key, true)
+		n, i, ok, err := t.Seek(key, true, math.MaxInt32)
 		if err != nil || !ok {
 			return total, err
 		}

@@ -284,7 +284,17 @@ func (t *Tree) Get(key []byte) ([]byte, bool, error) {
 		return nil, false, err
 	}
 	v, ok := p.Node.Get(key)
-	return v, ok, nil
+	return escape(p.Node, v), ok, nil
+}
+
+// escape returns b, a slice of n, in memory that outlives the pinned
+// operation (I13): b itself when n is on the heap, else a copy, since n's
+// slot is reused once its page's state moves on (pagecache P17).
+func escape(n *node.Node, b []byte) []byte {
+	if b == nil || n.Slot() == nil {
+		return b
+	}
+	return append(make([]byte, 0, len(b)), b...)
 }
 
 // Action says what a Modify callback wants done with its key.
@@ -322,6 +332,7 @@ func (t *Tree) Modify(key []byte, fn func(old []byte, found bool) ([]byte, Actio
 		}
 		n := p.Node
 		old, found := n.Get(key)
+		old = escape(n, old) // fn and Result.Old may keep it (I13)
 		nv, act := fn(old, found)
 		res := Result{Old: old, Found: found, New: old, Present: found}
 		var nn *node.Node
@@ -420,7 +431,7 @@ func (t *Tree) PopEdge(last bool, lock func(key []byte) func(ok bool)) (k, v []b
 		if last {
 			i = n.Len() - 1
 		}
-		k, v = n.Key(i), n.Val(i)
+		k, v = escape(n, n.Key(i)), escape(n, n.Val(i)) // I13
 		var done func(bool)
 		if lock != nil {
 			done = lock(k)

@@ -3,6 +3,7 @@ package tree
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -118,7 +119,7 @@ func checkOrder(t *testing.T, tr *Tree, model map[string][]byte) {
 	var got []string
 	k, incl := []byte{}, true
 	for {
-		n, i, ok, err := tr.Seek(k, incl)
+		n, i, ok, err := tr.Seek(k, incl, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -135,7 +136,7 @@ func checkOrder(t *testing.T, tr *Tree, model map[string][]byte) {
 	var kk []byte
 	incl = false
 	for {
-		n, i, ok, err := tr.SeekBefore(kk, incl)
+		n, i, ok, err := tr.SeekBefore(kk, incl, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -298,14 +299,14 @@ func TestNextLeaf(t *testing.T) {
 		model[string(k)] = true
 	}
 	walk := func() (keys []string, leaves []*node.Node) {
-		n, i, ok, err := tr.Seek([]byte{}, true)
+		n, i, ok, err := tr.Seek([]byte{}, true, math.MaxInt32)
 		for ok && err == nil {
 			leaves = append(leaves, n)
 			for ; i < n.Len(); i++ {
 				keys = append(keys, string(n.Key(i)))
 			}
 			var r *node.Node
-			r, ok, err = tr.NextLeaf(n)
+			r, ok, err = tr.NextLeaf(n, math.MaxInt32)
 			if !ok && err == nil && n.Hi() != nil {
 				t.Fatalf("NextLeaf of a leaf ending at %q in a quiescent tree: not ok", n.Hi())
 			}
@@ -342,7 +343,7 @@ func TestNextLeaf(t *testing.T) {
 	}
 	moved := 0
 	for _, n := range stale {
-		r, ok, err := tr.NextLeaf(n)
+		r, ok, err := tr.NextLeaf(n, math.MaxInt32)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,5 @@
+//go:build !unix
+
+package sled_test
+
+func slotsExpected() bool { return false }

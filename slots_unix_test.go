@@ -1,0 +1,6 @@
+//go:build unix
+
+package sled_test
+
+// slotsExpected: page-ins use arena slots where anonymous mappings exist.
+func slotsExpected() bool { return true }
