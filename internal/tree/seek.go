@@ -118,7 +118,7 @@ func before(n *node.Node, i, want int) (*node.Node, int, bool, error) {
 	if want := max(want, 1); i+1 > want {
 		from = i + 1 - want
 	}
-	if n.Slot() != nil && !n.Overlaid() {
+	if n.Slot() != nil && !n.Overlaid() && 2*(i+1-from) < n.Len() {
 		return n.Part(from, i+1), i - from, true, nil // I13
 	}
 	n, i = handOut(n, i, i+1)
@@ -127,15 +127,18 @@ func before(n *node.Node, i, want int) (*node.Node, int, bool, error) {
 
 // handOut returns leaf n, positioned at entry i, in memory that outlives
 // the pinned operation (I13), with at least entries [i, j): n itself on
-// the heap; a heap copy of just those entries when n is a flat leaf in an
-// arena slot (a leaf read from disk); a heap copy of its base when it has
-// an overlay (walking an overlay to copy part of it costs more than
-// copying the base, and the overlay is on the heap already).
+// the heap; for a leaf in an arena slot (read from disk), a heap copy of
+// just those entries when they are under half the leaf, else a copy of
+// its base (one memmove; also when it has an overlay, since walking an
+// overlay to copy part of it costs more, and the overlay is on the heap
+// already).
 func handOut(n *node.Node, i, j int) (*node.Node, int) {
 	switch {
 	case n.Slot() == nil:
 		return n, i
-	case n.Overlaid():
+	case n.Overlaid() || 2*(j-i) >= n.Len():
+		// Most of the leaf: one copy of its buffer (not zeroed first, no
+		// table to rebuild) costs less than building a part.
 		return n.OnHeap(), i
 	}
 	return n.Part(i, j), 0
