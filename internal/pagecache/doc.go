@@ -130,7 +130,9 @@
 //	    from memBytes (evicting more cannot return it sooner); once those
 //	    pass an eighth of the capacity (an operation pinned for long holds
 //	    the epoch back), page-ins go on the heap, which the collector
-//	    frees without waiting for epochs.
+//	    frees without waiting for epochs. The slots resident then may still
+//	    retire while that operation runs, so the bound on waitBytes is an
+//	    eighth of the capacity plus the slots resident at that point.
 //	P17. A slot is read only by operations pinned while a state holding
 //	    it was current, and goes back to the arena only after every such
 //	    operation unpinned: a decided transition or an eviction that

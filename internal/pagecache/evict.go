@@ -45,9 +45,10 @@ func (c *Cache) evictor() {
 			return
 		case <-c.evict:
 		}
+		// Unpinned, this goroutine can always move the epoch on: return
+		// the retired slots whose epoch has passed (P17).
+		c.reclaimSlots()
 		for t := c.nodeTarget(); c.memBytes.Load() > t-t/10; t = c.nodeTarget() {
-			// Unpinned, this goroutine can always move the epoch on:
-			// return the retired slots whose epoch has passed (P17).
 			c.reclaimSlots()
 			if evicted, _ := c.evictSome(evictBatch); evicted == 0 && c.sweptAll() {
 				break

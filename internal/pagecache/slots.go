@@ -52,8 +52,9 @@ func (c *Cache) charge(p *Page) int64 {
 func (c *Cache) slotCharge(sl []byte) int64 { return int64(cap(sl)) * c.slotPct / 100 }
 
 // retireSlot queues sl, which no page state holds any more, for return to
-// the arena once no pinned operation can still read it (P17). It counts
-// against the capacity until then.
+// the arena once no pinned operation can still read it (P17). Until then
+// it counts in waitBytes (M2). The caller is usually pinned itself, which
+// holds the epoch back, so it also wakes the evictor, which is not.
 func (c *Cache) retireSlot(sl []byte) {
 	c.waitBytes.Add(c.slotCharge(sl))
 	e := c.ep.global.Load()
@@ -63,6 +64,12 @@ func (c *Cache) retireSlot(sl []byte) {
 	c.slots.mu.Unlock()
 	if n%retireBatch == 0 {
 		c.reclaimSlots()
+		if c.evict != nil {
+			select {
+			case c.evict <- struct{}{}:
+			default:
+			}
+		}
 	}
 }
 
