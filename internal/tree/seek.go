@@ -27,7 +27,7 @@ func (t *Tree) Seek(key []byte, inclusive bool, want int) (n *node.Node, i int, 
 			i++
 		}
 		if i < n.Len() {
-			n, i = handOut(n, i, runEnd(i, want, n.Len()))
+			n, i = handOut(n, i, runEnd(i, want, n.Len()), i)
 			return n, i, true, nil
 		}
 		if n.Hi() == nil {
@@ -64,7 +64,7 @@ func (t *Tree) NextLeaf(n *node.Node, want int) (r *node.Node, ok bool, err erro
 	if !r.IsLeaf() || !bytes.Equal(r.Lo(), n.Hi()) {
 		return nil, false, nil
 	}
-	r, _ = handOut(r, 0, runEnd(0, want, r.Len()))
+	r, _ = handOut(r, 0, runEnd(0, want, r.Len()), 0)
 	return r, true, nil
 }
 
@@ -111,37 +111,33 @@ func (t *Tree) SeekBefore(key []byte, inclusive bool, want int) (n *node.Node, i
 	}
 }
 
-// before is SeekBefore's result for entry i of n: n itself on the heap,
-// else a heap copy of up to want entries ending at i (I13).
+// before is SeekBefore's result for entry i of n: the run of up to want
+// entries ending at i, handed out as handOut does.
 func before(n *node.Node, i, want int) (*node.Node, int, bool, error) {
 	from := 0
 	if want := max(want, 1); i+1 > want {
 		from = i + 1 - want
 	}
-	if n.Slot() != nil && !n.Overlaid() && 2*(i+1-from) < n.Len() {
-		return n.Part(from, i+1), i - from, true, nil // I13
-	}
-	n, i = handOut(n, i, i+1)
+	n, i = handOut(n, from, i+1, i)
 	return n, i, true, nil
 }
 
-// handOut returns leaf n, positioned at entry i, in memory that outlives
-// the pinned operation (I13), with at least entries [i, j): n itself on
-// the heap; for a leaf in an arena slot (read from disk), a heap copy of
-// just those entries when they are under half the leaf, else a copy of
-// its base (one memmove; also when it has an overlay, since walking an
-// overlay to copy part of it costs more, and the overlay is on the heap
-// already).
-func handOut(n *node.Node, i, j int) (*node.Node, int) {
+// handOut returns leaf n, and the index in what it returns of n's entry
+// at, in memory that outlives the pinned operation (I13), holding at least
+// entries [from, to) (from <= at < to): n itself on the heap; for a leaf in
+// an arena slot (read from disk), a heap copy of just those entries when
+// they are under half the leaf, else a copy of its base (one memmove, not
+// zeroed first, no table to rebuild; also when it has an overlay, since
+// walking an overlay to copy part of it costs more, and the overlay is on
+// the heap already).
+func handOut(n *node.Node, from, to, at int) (*node.Node, int) {
 	switch {
 	case n.Slot() == nil:
-		return n, i
-	case n.Overlaid() || 2*(j-i) >= n.Len():
-		// Most of the leaf: one copy of its buffer (not zeroed first, no
-		// table to rebuild) costs less than building a part.
-		return n.OnHeap(), i
+		return n, at
+	case n.Overlaid() || 2*(to-from) >= n.Len():
+		return n.OnHeap(), at
 	}
-	return n.Part(i, j), 0
+	return n.Part(from, to), at - from
 }
 
 // runEnd is the end of a run of at least one and at most want entries from
