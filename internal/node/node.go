@@ -19,6 +19,7 @@ package node
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"unsafe"
 )
@@ -116,6 +117,51 @@ func (n *Node) Part(i, j int) *Node {
 		}
 	}
 	return w.finish()
+}
+
+// CopyRun copies entries [i, j) of leaf n to the heap in one allocation:
+// data holds them packed as in a node buffer (key length, key, value),
+// and offs (appended to offs[:0], the caller's scratch) the start of each
+// in data and then len(data), so RunEntry reads entry i+k. It is what a
+// scan keeps of a leaf in an Allocator slot past its pinned operation: no
+// node to build. Without an overlay it is one memmove of the base's
+// bytes, not zeroed first; with one, a pass over the merged view sizes
+// the copy and a second fills it.
+func (n *Node) CopyRun(i, j int, offs []uint32) (data []byte, _ []uint32) {
+	offs = offs[:0]
+	if i >= j {
+		return nil, offs
+	}
+	if n.ov == nil {
+		from, to := n.off(i), n.off(j)
+		data = append([]byte(nil), n.b[from:to]...)
+		for k := i; k < j; k++ {
+			offs = append(offs, uint32(n.off(k)-from))
+		}
+		return data, append(offs, uint32(to-from))
+	}
+	size := 0
+	c := n.CursorAt(i)
+	for k := i; k < j; k++ {
+		key, val := n.Step(&c)
+		size += 4 + len(key) + len(val)
+	}
+	data = make([]byte, 0, size)
+	c = n.CursorAt(i)
+	for k := i; k < j; k++ {
+		key, val := n.Step(&c)
+		offs = append(offs, uint32(len(data)))
+		data = binary.LittleEndian.AppendUint32(data, uint32(len(key)))
+		data = append(append(data, key...), val...)
+	}
+	return data, append(offs, uint32(len(data)))
+}
+
+// RunEntry is entry k of a run CopyRun copied.
+func RunEntry(data []byte, offs []uint32, k int) (key, val []byte) {
+	o, e := int(offs[k]), int(offs[k+1])
+	ks := o + 4 + int(le32(data[o:]))
+	return data[o+4 : ks : ks], data[ks:e:e]
 }
 
 // SlotBytes is the size of n's Allocator slot (0 when its buffer is on

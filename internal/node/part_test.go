@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 )
 
 // TestPart: a part holds exactly the entries asked for, in a well-formed
@@ -53,4 +54,64 @@ func TestPart(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestCopyRun: CopyRun's runs read back, through RunEntry, as the entries
+// of the leaf they came from, for flat leaves and leaves with an overlay
+// (inserts, replacements and deletes), empty values included; the copy is
+// its own memory and every slice is capped at its end, so an append by a
+// caller cannot reach the next entry.
+func TestCopyRun(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	var keys, vals [][]byte
+	for i := range 200 {
+		keys = append(keys, []byte(fmt.Sprintf("k%04d", 2*i)))
+		vals = append(vals, bytes.Repeat([]byte{byte(i)}, rng.IntN(40))) // some empty
+	}
+	flat := NewLeaf([]byte("k"), []byte("z"), 77, keys, vals)
+	over := flat
+	for i := range 30 {
+		k := []byte(fmt.Sprintf("k%04d", 2*rng.IntN(200)+i%2))
+		if i%3 == 2 {
+			over = over.Delete(k)
+		} else {
+			over = over.Set(k, bytes.Repeat([]byte{byte(i)}, i%4))
+		}
+	}
+	if !over.Overlaid() {
+		t.Fatal("the writes folded the leaf; the test wants an overlay")
+	}
+	var offs []uint32
+	for _, n := range []*Node{flat, over} {
+		for range 300 {
+			i := rng.IntN(n.Len() + 1)
+			j := i + rng.IntN(n.Len()-i+1)
+			var data []byte
+			data, offs = n.CopyRun(i, j, offs)
+			if len(offs) != j-i+1 && !(i == j && len(offs) == 0) {
+				t.Fatalf("CopyRun(%d, %d): %d offsets", i, j, len(offs))
+			}
+			if inside(n.Bytes(), data) {
+				t.Fatalf("CopyRun(%d, %d) aliases the leaf's buffer", i, j)
+			}
+			for k := i; k < j; k++ {
+				rk, rv := RunEntry(data, offs, k-i)
+				nk, nv := n.Entry(k)
+				if !bytes.Equal(rk, nk) || !bytes.Equal(rv, nv) || rv == nil || cap(rk) != len(rk) || cap(rv) != len(rv) {
+					t.Fatalf("CopyRun(%d, %d) entry %d: %q=%x (nil %v, caps %d %d), want %q=%x",
+						i, j, k, rk, rv, rv == nil, cap(rk), cap(rv), nk, nv)
+				}
+			}
+		}
+	}
+}
+
+// inside reports whether b's bytes lie within buf's.
+func inside(buf, b []byte) bool {
+	if len(buf) == 0 || len(b) == 0 {
+		return false
+	}
+	s, e := uintptr(unsafe.Pointer(&buf[0])), uintptr(unsafe.Pointer(&buf[len(buf)-1]))
+	p := uintptr(unsafe.Pointer(&b[0]))
+	return s <= p && p <= e
 }
