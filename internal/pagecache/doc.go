@@ -9,7 +9,7 @@
 // state and install it with one compare-and-swap (Update). The page table is
 // a grow-only two-level array, so a lookup never takes a lock.
 //
-// Invariants kept by this package (cited as P1..P17 at the sites that keep
+// Invariants kept by this package (cited as P1..P18 at the sites that keep
 // them; with the build tag `invariants` or under -race, the sites marked
 // in the code assert them, package internal/invariants):
 //
@@ -144,6 +144,16 @@
 //	    as nobody saw it. Nothing read from a slot leaves a pinned
 //	    operation by reference (tree I13): values and leaves handed out are
 //	    copies.
+//	P18. A reader that keeps a node past its pin (a scan, tree I14) loads
+//	    it with LoadOnHeap: a page-in for it builds the node on the Go
+//	    heap, and a resident node in a slot is first moved there by an
+//	    exact-state CAS (P6) from a decided state (prior nil, P13) to a
+//	    state equal to it but for the node's buffer, a heap copy: no log
+//	    record (the page's content and locations are unchanged), and the
+//	    slot retires as on eviction (P17). The state charges the heap rate
+//	    from then on (M1, M2), so a page that scans keep reading costs the
+//	    memory the cache counts for it, and one copy instead of one per
+//	    scan.
 //	R1. A slot's resident hint (residentBit) is set whenever its page is
 //	    resident and no transition of it is in flight: swap sets it after
 //	    every CAS to a resident state, and one that makes the page not
