@@ -4,6 +4,7 @@ import (
 	"bytes"
 
 	"github.com/sledgo/sled/internal/node"
+	"github.com/sledgo/sled/internal/tree"
 )
 
 // Iterator walks the entries of a key range in order. It is not safe for
@@ -25,18 +26,21 @@ type Iterator struct {
 	done    bool
 	err     error
 
-	leaf *node.Node // immutable snapshot of the current leaf
+	// scan reads forward (tree.Scan: leaves on the heap in place, leaves
+	// read from disk as copies of the entries it returns).
+	scan *tree.Scan
+
+	// Backward: leaf is an immutable heap snapshot of the current leaf,
+	// idx the current entry's index in it.
+	leaf *node.Node
 	idx  int
-	// cur reads leaf's entry idx+1 when curOK (forward steps read a
-	// leaf's merged view one step each, not one overlay walk each).
-	cur   node.Cursor
-	curOK bool
-	key   []byte
-	val   []byte
-	// run is how many entries the next leaf fetch asks for: a leaf read
-	// from disk lives outside the Go heap and comes as a heap copy of
-	// that many entries (tree.Seek), so a short scan copies little; it
-	// doubles with every fetch, so a long one copies each leaf about once.
+	key  []byte
+	val  []byte
+	// run is how many entries the next backward leaf fetch asks for: a
+	// leaf read from disk lives outside the Go heap and comes as a heap
+	// copy of that many entries (tree.SeekBefore), so a short scan copies
+	// little; it doubles with every fetch, so a long one copies each leaf
+	// about once.
 	run int
 }
 
@@ -108,66 +112,41 @@ func (it *Iterator) Next() bool {
 		ok = it.next()
 	}
 	if !ok {
-		it.done = true
-		it.key, it.val, it.leaf = nil, nil, nil
+		it.end()
 	}
 	return ok
 }
 
 func (it *Iterator) fail(err error) bool {
 	it.err = err
-	it.done = true
-	it.key, it.val, it.leaf = nil, nil, nil
+	it.end()
 	return false
 }
 
-func (it *Iterator) next() bool {
-	if it.started && it.leaf != nil && it.idx+1 < it.leaf.Len() {
-		it.idx++
-		if !it.curOK {
-			it.cur, it.curOK = it.leaf.CursorAt(it.idx), true
-		}
-	} else {
-		n, i, ok := it.nextLeaf()
-		if !ok {
-			return false
-		}
-		it.leaf, it.idx = n, i
-		it.cur, it.curOK = n.CursorAt(i), true
+// end drops what the iterator holds; Next returns false from now on.
+func (it *Iterator) end() {
+	it.done = true
+	it.key, it.val, it.leaf = nil, nil, nil
+	if it.scan != nil {
+		it.scan.Close()
+		it.scan = nil
 	}
-	k, v := it.leaf.Step(&it.cur)
-	if it.hi != nil && bytes.Compare(k, it.hi) >= 0 {
+}
+
+func (it *Iterator) next() bool {
+	if !it.started {
+		it.started = true
+		it.scan = it.t.t.NewScan(it.lo, true)
+	}
+	k, v, ok, err := it.scan.Next()
+	if err != nil {
+		return it.fail(it.t.mapErr(err))
+	}
+	if !ok || (it.hi != nil && bytes.Compare(k, it.hi) >= 0) {
 		return false
 	}
 	it.key, it.val = k, v
 	return true
-}
-
-// nextLeaf is the leaf, and the index in it, where a forward scan goes on
-// once its leaf is done (or where it starts): the right sibling by its link
-// (tree.NextLeaf) when that still starts where the finished leaf ended and
-// holds entries, else what a Seek past the last key (from lo at the start)
-// finds. ok == false: the scan is over, or failed (it.err).
-func (it *Iterator) nextLeaf() (n *node.Node, i int, ok bool) {
-	if it.started && it.leaf != nil {
-		r, ok, err := it.t.t.NextLeaf(it.leaf, it.fetch())
-		if err != nil {
-			return nil, 0, it.fail(it.t.mapErr(err))
-		}
-		if ok && r.Len() > 0 {
-			return r, 0, true
-		}
-	}
-	from, incl := it.lo, true
-	if it.started {
-		from, incl = it.key, false
-	}
-	it.started = true
-	n, i, ok, err := it.t.t.Seek(from, incl, it.fetch())
-	if err != nil {
-		return nil, 0, it.fail(it.t.mapErr(err))
-	}
-	return n, i, ok
 }
 
 func (it *Iterator) prev() bool {
@@ -188,7 +167,6 @@ func (it *Iterator) prev() bool {
 		}
 		it.leaf, it.idx = n, i
 	}
-	it.curOK = false
 	k, v := it.leaf.Entry(it.idx)
 	if bytes.Compare(k, it.lo) < 0 {
 		return false
@@ -208,7 +186,6 @@ func (it *Iterator) Err() error { return it.err }
 
 // Close ends the iteration. It is idempotent.
 func (it *Iterator) Close() error {
-	it.done = true
-	it.key, it.val, it.leaf = nil, nil, nil
+	it.end()
 	return nil
 }

@@ -5,10 +5,13 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/sledgo/sled"
 	"github.com/sledgo/sled/internal/testutil"
+	"github.com/sledgo/sled/internal/tree"
 )
 
 // TestReturnedSlicesOutliveEviction: every slice the API returns stays
@@ -129,11 +132,21 @@ func TestReturnedSlicesOutliveEviction(t *testing.T) {
 func head(b []byte) []byte { return b[:min(len(b), 24)] }
 
 // TestIteratorsOverDiskLeaves: iterators over leaves read from disk, which
-// live in arena slots and are handed out as heap copies of a run of
-// entries (tree I13): with leaves of hundreds of entries, a scan gets
-// parts of leaves and goes on from a part's end by a search, forward and
-// backward, and must see every key once, in order, whatever the run.
+// live in arena slots: with leaves of hundreds of entries, a forward scan
+// reads a slot leaf in copied runs (tree I14), or moves it to the heap
+// first (pagecache P18), and a backward one gets parts of leaves and goes
+// on from a part's start by a search; each must see every key once, in
+// order, whatever the run. Point reads put the leaves in slots first.
 func TestIteratorsOverDiskLeaves(t *testing.T) {
+	t.Run("copy", func(t *testing.T) {
+		tree.TestHookKeepSlots.Store(true)
+		defer tree.TestHookKeepSlots.Store(false)
+		iteratorsOverDiskLeaves(t, false)
+	})
+	t.Run("to-heap", func(t *testing.T) { iteratorsOverDiskLeaves(t, true) })
+}
+
+func iteratorsOverDiskLeaves(t *testing.T, toHeap bool) {
 	seed := testutil.Seed(t)
 	rng := rand.New(rand.NewPCG(seed, 4))
 	dir := t.TempDir()
@@ -156,6 +169,11 @@ func TestIteratorsOverDiskLeaves(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	for i := range n {
+		if v, err := db.Get(key(i)); err != nil || !bytes.Equal(v, key(i)) {
+			t.Fatalf("Get(%q) = %q, %v", key(i), v, err)
+		}
+	}
 	scan := func(it *sled.Iterator, from, to, step int) {
 		t.Helper()
 		defer it.Close()
@@ -181,7 +199,151 @@ func TestIteratorsOverDiskLeaves(t *testing.T) {
 		scan(db.Range(key(lo), key(hi)), lo, hi, 1)
 		scan(db.Range(key(lo), key(hi)).Rev(), hi-1, lo-1, -1)
 	}
-	if st := db.Stats(); slotsExpected() && st.NodeSlotBytes == 0 {
-		t.Fatal("no leaf was read into a slot")
+	if st := db.Stats(); slotsExpected() && (st.NodeSlotBytes == 0 || (st.NodesToHeap > 0) != toHeap) {
+		t.Fatalf("%d bytes of leaves in slots, %d leaves moved to the heap; want leaves in slots, and some moved: %v",
+			st.NodeSlotBytes, st.NodesToHeap, toHeap)
+	}
+}
+
+// TestScansAcrossEvictionsAndWrites: a forward scan reads a leaf read from
+// disk in runs of copied entries, pinning once per run; between runs the
+// leaf may be evicted (its slot reused), rewritten or split, and the scan
+// must then seek on from its last key instead of reading the old node
+// (tree I14). Between the steps of each scan, reads over the whole key
+// space churn a cache far smaller than the data, and writes insert,
+// overwrite and delete keys around the scan. Every scan must return keys in
+// strict order; every key present and untouched for the whole scan, with
+// its value; and for a touched key only a value it had during the scan.
+// Reading a node whose slot was reused returns other pages' keys (with
+// -tags invariants, poison), so a scan that resumed without the identity
+// check fails here.
+func TestScansAcrossEvictionsAndWrites(t *testing.T) {
+	t.Run("copy", func(t *testing.T) {
+		tree.TestHookKeepSlots.Store(true)
+		defer tree.TestHookKeepSlots.Store(false)
+		scansAcrossEvictionsAndWrites(t, false)
+	})
+	t.Run("to-heap", func(t *testing.T) { scansAcrossEvictionsAndWrites(t, true) })
+}
+
+// scansAcrossEvictionsAndWrites runs the test; toHeap: scans move the
+// leaves they read from disk to the heap (pagecache P18), else they copy
+// runs of them (tree.TestHookKeepSlots).
+func scansAcrossEvictionsAndWrites(t *testing.T, toHeap bool) {
+	seed := testutil.Seed(t)
+	rng := rand.New(rand.NewPCG(seed, 5))
+	dir := t.TempDir()
+	cfg := sled.Config{Path: dir, NodeMaxEntries: 1024, CacheCapacityBytes: 256 << 10}
+	db, err := cfg.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 6000
+	key := func(i int) []byte { return []byte(fmt.Sprintf("k%06d", i*2)) }
+	val := func(i, gen int) []byte { return []byte(fmt.Sprintf("v%06d.%d.%080d", i*2, gen, 0)) }
+	model := map[string][]byte{}
+	for i := range n {
+		if _, err := db.Insert(key(i), val(i, 0)); err != nil {
+			t.Fatal(err)
+		}
+		model[string(key(i))] = val(i, 0)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if db, err = cfg.Open(); err != nil { // every leaf is read from disk again
+		t.Fatal(err)
+	}
+	defer db.Close()
+	gen := 0
+	for s := range 8 {
+		lo := rng.IntN(n)
+		// had: every value a key had during this scan (nil: absent).
+		had := map[string][][]byte{}
+		touch := func(k string, v []byte) {
+			if _, ok := had[k]; !ok {
+				had[k] = [][]byte{model[k]}
+			}
+			had[k] = append(had[k], v)
+			if v == nil {
+				delete(model, k)
+			} else {
+				model[k] = v
+			}
+		}
+		start := map[string][]byte{}
+		for k, v := range model {
+			if k >= string(key(lo)) {
+				start[k] = v
+			}
+		}
+		it := db.Range(key(lo), nil)
+		var last []byte
+		seen := 0
+		for it.Next() {
+			k, v := it.Key(), it.Value()
+			if last != nil && bytes.Compare(k, last) <= 0 {
+				t.Fatalf("scan %d (seed %d): key %q after %q", s, seed, k, last)
+			}
+			last = k
+			if vs, ok := had[string(k)]; ok {
+				if !slices.ContainsFunc(vs, func(x []byte) bool { return x != nil && bytes.Equal(x, v) }) {
+					t.Fatalf("scan %d (seed %d): touched key %q = %q, never its value", s, seed, k, head(v))
+				}
+			} else if want, ok := start[string(k)]; !ok || !bytes.Equal(v, want) {
+				t.Fatalf("scan %d (seed %d): key %q = %q, want %q (present %v)", s, seed, k, head(v), head(want), ok)
+			}
+			delete(start, string(k))
+			seen++
+			switch r := rng.IntN(10); {
+			case r < 3: // churn: page-ins evict the scan's leaf and reuse slots
+				for range 12 {
+					if _, err := db.Get(key(rng.IntN(n))); err != nil {
+						t.Fatal(err)
+					}
+				}
+			case r < 5: // write near the scan: a new key, an overwrite or a delete
+				i := rng.IntN(n)
+				if d := rng.IntN(64); rng.IntN(2) == 0 {
+					if j, err := strconv.Atoi(string(k[1:])); err == nil {
+						i = min(n-1, j/2+d)
+					}
+				}
+				gen++
+				switch rng.IntN(3) {
+				case 0:
+					nk := append(key(i), 'x')
+					if _, err := db.Insert(nk, val(i, gen)); err != nil {
+						t.Fatal(err)
+					}
+					touch(string(nk), val(i, gen))
+				case 1:
+					if _, err := db.Insert(key(i), val(i, gen)); err != nil {
+						t.Fatal(err)
+					}
+					touch(string(key(i)), val(i, gen))
+				default:
+					if _, err := db.Remove(key(i)); err != nil {
+						t.Fatal(err)
+					}
+					touch(string(key(i)), nil)
+				}
+			}
+		}
+		if err := it.Err(); err != nil {
+			t.Fatal(err)
+		}
+		for k := range start {
+			if _, ok := had[k]; !ok {
+				t.Fatalf("scan %d (seed %d): untouched key %q missed (%d seen)", s, seed, k, seen)
+			}
+		}
+	}
+	st := db.Stats()
+	if moved := st.NodesToHeap; slotsExpected() && (moved > 0) != toHeap {
+		t.Fatalf("%d leaves moved to the heap; want some: %v", moved, toHeap)
+	}
+	if st.Evictions == 0 {
+		t.Fatal("no eviction: the cache holds the data, and the test wants scans to outlive their leaves")
 	}
 }

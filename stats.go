@@ -47,6 +47,7 @@ type Stats struct {
 	PageTableBytes int64   // memory the page table holds for pages not resident; counts against the capacity too
 	NodeSlotBytes  int64   // bytes of nodes read from disk, held outside the Go heap: resident, or evicted and waiting until no operation in flight can read them (CacheBytes counts them at 100/(100+GOGC))
 	NodeSlotMapped int64   // memory mapped for such nodes: at least NodeSlotBytes
+	NodesToHeap    int64   // nodes read from disk that scans moved onto the Go heap, to read them in place from then on
 	CacheHits      int64   // page loads served from memory
 	CacheMisses    int64   // page loads read from the log
 	PageInReads    int64   // log reads of those page loads: one per image or fragment gathered
@@ -86,6 +87,7 @@ func (db *DB) Stats() Stats {
 		PageTableBytes:     ps.TableBytes,
 		NodeSlotBytes:      ps.SlotBytes,
 		NodeSlotMapped:     ps.SlotMapped,
+		NodesToHeap:        ps.Unslotted,
 		CacheHits:          ps.Hits,
 		CacheMisses:        ps.Misses,
 		PageInReads:        ps.PageInReads,

@@ -37,34 +37,31 @@ func (t *Tree) Seek(key []byte, inclusive bool, want int) (n *node.Node, i int, 
 	}
 }
 
-// NextLeaf returns the leaf right of the leaf snapshot n (from Seek or
-// NextLeaf) by its right link, without descending from the root: the
-// snapshot of the page n.Next when that page is still a leaf starting at
-// n.Hi. Leaves partition the key space, so a leaf whose Lo is n.Hi is the
-// one holding the keys from n.Hi on, whatever happened to n's page since
-// (I3, I4). ok == false (n is the last leaf, its right page was freed or
-// merged away, or reads another range now) means: Seek from n.Hi instead.
-// A scan over many small leaves then costs a page load per leaf, not a
-// descent per leaf. As for Seek, a leaf in an arena slot comes as a heap
-// copy of its first want entries.
-func (t *Tree) NextLeaf(n *node.Node, want int) (r *node.Node, ok bool, err error) {
-	if n.Hi() == nil || n.Next() == 0 {
+// rightOf returns the leaf right of a leaf snapshot ending at hi whose
+// right link is next, without descending from the root: the node of page
+// next when that page is still a leaf starting at hi. Leaves partition the
+// key space, so a leaf whose Lo is hi is the one holding the keys from hi
+// on, whatever happened to the snapshot's page since (I3, I4). ok == false
+// (the snapshot is of the last leaf, its right page was freed or merged
+// away, or reads another range now) means: seek from hi instead. A scan
+// over many small leaves then costs a page load per leaf, not a descent
+// per leaf. The caller is pinned, and reads the node as I13 says; heap:
+// load it as a reader that keeps it (pagecache LoadOnHeap, P18).
+func (t *Tree) rightOf(hi []byte, next node.PageID, heap bool) (r *node.Node, ok bool, err error) {
+	if hi == nil || next == 0 {
 		return nil, false, nil
 	}
-	g := t.pc.Pin()
-	defer g.Unpin()
-	p, err := t.load(n.Next())
+	p, err := t.loadFor(next, heap)
 	if err == errRestart {
-		return nil, false, nil // freed: merged into n's page
+		return nil, false, nil // freed: merged into the snapshot's page
 	}
 	if err != nil {
 		return nil, false, err
 	}
 	r = p.Node
-	if !r.IsLeaf() || !bytes.Equal(r.Lo(), n.Hi()) {
+	if !r.IsLeaf() || !bytes.Equal(r.Lo(), hi) {
 		return nil, false, nil
 	}
-	r, _ = handOut(r, 0, runEnd(0, want, r.Len()), 0)
 	return r, true, nil
 }
 

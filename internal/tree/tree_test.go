@@ -282,11 +282,23 @@ func TestLongKeys(t *testing.T) {
 	t.Logf("%d keys of 2-4 KiB: %d levels, %d pages", st.Keys, st.Levels, st.Pages)
 }
 
-// NextLeaf walks the leaves by their right links: from the first leaf it
+// nextLeaf is the right sibling of leaf snapshot n by rightOf, as a scan
+// steps to it, on the heap.
+func nextLeaf(tr *Tree, n *node.Node) (*node.Node, bool, error) {
+	g := tr.pc.Pin()
+	defer g.Unpin()
+	r, ok, err := tr.rightOf(n.Hi(), n.Next(), false)
+	if ok {
+		r = r.OnHeap()
+	}
+	return r, ok, err
+}
+
+// rightOf walks the leaves by their right links: from the first leaf it
 // visits every key once, in order; from leaf snapshots that merges and
 // splits have made stale, it returns only a leaf starting where the
 // snapshot ended, or ok == false (the caller seeks instead).
-func TestNextLeaf(t *testing.T) {
+func TestRightOf(t *testing.T) {
 	seed := testutil.Seed(t)
 	rng := rand.New(rand.NewPCG(seed, 11))
 	tr, _ := newTree(t, tiny)
@@ -306,9 +318,9 @@ func TestNextLeaf(t *testing.T) {
 				keys = append(keys, string(n.Key(i)))
 			}
 			var r *node.Node
-			r, ok, err = tr.NextLeaf(n, math.MaxInt32)
+			r, ok, err = nextLeaf(tr, n)
 			if !ok && err == nil && n.Hi() != nil {
-				t.Fatalf("NextLeaf of a leaf ending at %q in a quiescent tree: not ok", n.Hi())
+				t.Fatalf("rightOf of a leaf ending at %q in a quiescent tree: not ok", n.Hi())
 			}
 			n, i = r, 0
 		}
@@ -343,7 +355,7 @@ func TestNextLeaf(t *testing.T) {
 	}
 	moved := 0
 	for _, n := range stale {
-		r, ok, err := tr.NextLeaf(n, math.MaxInt32)
+		r, ok, err := nextLeaf(tr, n)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -352,7 +364,7 @@ func TestNextLeaf(t *testing.T) {
 			continue
 		}
 		if !r.IsLeaf() || !bytes.Equal(r.Lo(), n.Hi()) {
-			t.Fatalf("NextLeaf of a stale leaf ending at %q gave a node over [%q, %q)", n.Hi(), r.Lo(), r.Hi())
+			t.Fatalf("rightOf of a stale leaf ending at %q gave a node over [%q, %q)", n.Hi(), r.Lo(), r.Hi())
 		}
 	}
 	if moved == 0 {
