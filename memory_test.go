@@ -105,6 +105,7 @@ func TestMemoryWithinCacheBudget(t *testing.T) {
 	}
 	wg.Wait()
 	st := db.Stats()
+	t.Logf("slots: %d bytes in use, %d held from the system", st.NodeSlotBytes, st.NodeSlotMapped)
 	if st.Evictions == 0 || st.CacheMisses == 0 {
 		t.Fatalf("the data set did not exceed the cache: %+v", st)
 	}

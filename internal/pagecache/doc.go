@@ -132,7 +132,12 @@
 //	    the epoch back), page-ins go on the heap, which the collector
 //	    frees without waiting for epochs. The slots resident then may still
 //	    retire while that operation runs, so the bound on waitBytes is an
-//	    eighth of the capacity plus the slots resident at that point.
+//	    eighth of the capacity plus the slots resident at that point. Free
+//	    slots that no page-in needed through a trim interval give their
+//	    pages back to the system beyond a sixteenth of the capacity (slab
+//	    S4; the evictor trims), so the arena holds the slots in use and
+//	    waiting, what page-ins keep reusing, and that sixteenth, not its
+//	    high-water mark.
 //	P17. A slot is read only by operations pinned while a state holding
 //	    it was current, and goes back to the arena only after every such
 //	    operation unpinned: a decided transition or an eviction that

@@ -48,6 +48,9 @@ func (c *Cache) evictor() {
 		// Unpinned, this goroutine can always move the epoch on: return
 		// the retired slots whose epoch has passed (P17).
 		c.reclaimSlots()
+		if c.slab != nil {
+			c.slab.TrimIfDue() // M2, slab S4: off the readers' path
+		}
 		for t := c.nodeTarget(); c.memBytes.Load() > t-t/10; t = c.nodeTarget() {
 			c.reclaimSlots()
 			if evicted, _ := c.evictSome(evictBatch); evicted == 0 && c.sweptAll() {

@@ -102,7 +102,7 @@ type Stats struct {
 	MemBytes      int64 // memory of resident pages: nodes, Pages, locations (exact, in size classes)
 	TableBytes    int64 // memory of the states of pages not resident (Pages, locations)
 	SlotBytes     int64 // bytes of node slots outside the Go heap in use (installed or retired, M2)
-	SlotMapped    int64 // bytes the slot arena has mapped
+	SlotMapped    int64 // bytes the slot arena holds from the system: mapped and not given back (slab S4)
 	SlotWaiting   int64 // charge of the retired slots waiting for their epoch (M2); not in MemBytes
 	Hits          int64 // Loads that found the page resident
 	Misses        int64 // Loads that read the page from the log
@@ -266,6 +266,9 @@ func Open(opts Options) *Cache {
 		c.slotPct = 100
 	}
 	c.slab = slab.New()
+	if c.capacity > 0 {
+		c.slab.SetKeep(max(c.capacity/keepShare, minKeep)) // M2, slab S4
+	}
 	c.zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(maxRawRecordBytes))
 	if opts.Compression {
 		level := zstd.SpeedDefault

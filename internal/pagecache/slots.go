@@ -104,15 +104,17 @@ func (c *Cache) reclaimSlots() bool {
 }
 
 // SlotStats reports the arena: bytes of slots in use (installed or
-// waiting for their epoch), bytes mapped, and slots retired and waiting.
-func (c *Cache) SlotStats() (inUse, mapped int64, waiting int) {
+// waiting for their epoch), bytes it holds from the system (mapped and not
+// given back: in use, free ones up to its keep, page edges), and slots
+// retired and waiting.
+func (c *Cache) SlotStats() (inUse, held int64, waiting int) {
 	if c.slab == nil {
 		return 0, 0, 0
 	}
 	c.slots.mu.Lock()
 	waiting = len(c.slots.list)
 	c.slots.mu.Unlock()
-	return c.slab.InUse(), c.slab.Mapped(), waiting
+	return c.slab.InUse(), c.slab.Mapped() - c.slab.Released(), waiting
 }
 
 // waitingCharge recounts what the retired slots count (waitBytes, M2).
@@ -136,6 +138,13 @@ func (c *Cache) pageInArena() node.Allocator {
 	}
 	return c.slab
 }
+
+// Free slots beyond capacity/keepShare (at least minKeep) give their pages
+// back to the system (M2, slab S4).
+const (
+	keepShare = 16
+	minKeep   = 256 << 10
+)
 
 // maxWaitShare: retired slots beyond 1/maxWaitShare of the capacity make
 // page-ins use the heap.

@@ -3,6 +3,8 @@ package pagecache
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -242,4 +244,56 @@ func TestUnslotAndLoadOnHeap(t *testing.T) {
 		t.Fatalf("after reclaim: %d slot bytes in use (want %d), %d waiting", in, inUse, w)
 	}
 	exact("reclaimed")
+}
+
+// TestIdleSlotsGoBack (M2, slab S4): once page-ins stop needing the slots
+// that evictions freed, a trim gives their pages back beyond the arena's
+// keep, so it does not hold its high-water mark.
+func TestIdleSlotsGoBack(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("pages are given back on Linux only")
+	}
+	lg := openLogged(t)
+	c := lg.c
+	if c.slab == nil {
+		t.Skip("no slab")
+	}
+	keep := int64(64 << 10)
+	c.slab.SetKeep(keep) // below what the test's pages take (Open sets capacity/16)
+	var ids []node.PageID
+	for i := range 64 {
+		var keys, vals [][]byte
+		for j := range 100 {
+			keys = append(keys, []byte(fmt.Sprintf("key%03d", j)))
+			vals = append(vals, bytes.Repeat([]byte{byte(i)}, 100))
+		}
+		id, err := c.CreatePage(node.NewLeaf([]byte{}, nil, 0, keys, vals), func(node.PageID) []codec.Section { return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	for _, id := range ids {
+		evictNow(t, c, id)
+		if p := mustLoad(t, c, id); p.Node.Slot() == nil {
+			t.Fatal("page-in not in a slot")
+		}
+	}
+	_, peak, _ := c.SlotStats()
+	for _, id := range ids {
+		evictNow(t, c, id)
+	}
+	for range 3 {
+		c.reclaimSlots()
+	}
+	c.slab.Trim() // the page-ins needed every slot in this interval
+	c.slab.Trim() // none in this one
+	inUse, held, _ := c.SlotStats()
+	if held-inUse > keep+int64(len(ids))*2*int64(os.Getpagesize()) {
+		t.Fatalf("after the trims the arena holds %d bytes (%d in use, keep %d; %d at the peak)", held, inUse, keep, peak)
+	}
+	if held >= peak {
+		t.Fatalf("the arena still holds its high-water mark: %d of %d", held, peak)
+	}
+	t.Logf("held %d at the peak, %d after trims (%d in use, keep %d)", peak, held, inUse, keep)
 }

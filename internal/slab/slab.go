@@ -22,14 +22,27 @@
 //	    Put, and is Put at most once (checked with assertions on).
 //	S2. InUse is the sum of the class sizes of the slots handed out and
 //	    not yet Put; Mapped is the bytes of every mapping made. Mappings are
-//	    never returned before Release, so Mapped only grows and bounds the
-//	    resident memory the arena holds.
+//	    never unmapped before Release, so Mapped only grows.
+//	S4. Free slots that sat unused give their memory back: Trim returns
+//	    to the system (MADV_DONTNEED) the whole pages of the free slots of
+//	    each class that no Get needed since the previous Trim (the class's
+//	    low-water mark of free slots), oldest first, while the free slots
+//	    that hold memory (Warm) are over Keep bytes, and files them as
+//	    cold. The slots are off every list while their pages go back
+//	    (outside any lock), so no Get hands them out meanwhile. Get takes a
+//	    warm slot first, then a cold one (whose pages fault back in,
+//	    zeroed), then maps more. A class's traffic keeps its working set
+//	    warm; only what it did not use through a whole interval goes, so
+//	    steady churn does not fault pages in and out. Released is the bytes
+//	    of the whole pages of the cold slots, so Mapped - Released bounds
+//	    the memory the arena holds: InUse + Warm + page edges.
 //	S3. Only Release unmaps, and only the arena's owner calls it, once no
 //	    slot can be read (or the garbage collector, when the arena itself is
 //	    unreachable).
 package slab
 
 import (
+	"os"
 	"runtime"
 	"sort"
 	"sync"
@@ -76,18 +89,31 @@ func SlotBytes(n int) int {
 	return sizes[sort.SearchInts(sizes, n)]
 }
 
+// DefaultKeep is the free slot memory an arena keeps before it gives
+// pages back (S4), until SetKeep.
+const DefaultKeep = 1 << 20
+
 // Arena hands out slots. It is safe for concurrent use.
 type Arena struct {
-	classes []class
-	inUse   atomic.Int64 // S2
-	mapped  atomic.Int64 // S2
-	gets    atomic.Int64
+	classes  []class
+	inUse    atomic.Int64 // S2
+	mapped   atomic.Int64 // S2
+	warm     atomic.Int64 // S4: bytes of the free slots on warm lists
+	released atomic.Int64 // S4: bytes of the whole pages of cold slots
+	keep     atomic.Int64 // S4: the bound on warm
+	gets     atomic.Int64
+	trimMu   sync.Mutex   // one Trim at a time; taken before a class's lock
+	trimmed  atomic.Int64 // gets at the last Trim
 }
 
 type class struct {
 	size int
-	mu   sync.Mutex // guards free, chunks and live
-	free [][]byte   // returned slots, reused last-in first-out (warm in cache)
+	mu   sync.Mutex // guards free, cold, chunks and live
+	free [][]byte   // returned slots that hold memory, reused last-in first-out (S4)
+	low  int        // the fewest free slots since the last Trim (S4)
+	// cold are free slots whose whole pages are not resident: given back
+	// (S4) or never touched since mapped.
+	cold [][]byte
 	// chunks are the mappings carved into this class's slots (Release).
 	chunks [][]byte
 	// live, with assertions on: the slots handed out (S1).
@@ -99,6 +125,7 @@ type class struct {
 // Get always returns nil.
 func New() *Arena {
 	a := &Arena{classes: make([]class, len(sizes))}
+	a.keep.Store(DefaultKeep)
 	for i := range a.classes {
 		a.classes[i].size = sizes[i]
 		if invariants.Enabled {
@@ -120,17 +147,25 @@ func (a *Arena) Get(n int) []byte {
 	}
 	c := &a.classes[sort.SearchInts(sizes, n)]
 	c.mu.Lock()
-	if len(c.free) == 0 {
-		m := c.grow()
-		if m == 0 {
-			c.mu.Unlock()
-			return nil
+	var b []byte
+	switch {
+	case len(c.free) > 0: // S4: a warm slot first
+		b = pop(&c.free)
+		c.low = min(c.low, len(c.free))
+		a.warm.Add(-int64(c.size))
+	default:
+		if len(c.cold) == 0 {
+			m := c.grow()
+			if m == 0 {
+				c.mu.Unlock()
+				return nil
+			}
+			a.mapped.Add(int64(m))
+			a.released.Add(int64(m - c.edges(m)))
 		}
-		a.mapped.Add(int64(m))
+		b = pop(&c.cold)
+		a.released.Add(-int64(wholePages(b)))
 	}
-	b := c.free[len(c.free)-1]
-	c.free[len(c.free)-1] = nil
-	c.free = c.free[:len(c.free)-1]
 	if c.live != nil {
 		c.live[unsafe.SliceData(b)] = true // S1
 	}
@@ -140,8 +175,17 @@ func (a *Arena) Get(n int) []byte {
 	return b[:n:c.size]
 }
 
-// grow maps a chunk, adds its slots to the free list and returns its size
-// (0 when the system refused). c.mu is held.
+func pop(l *[][]byte) []byte {
+	s := *l
+	b := s[len(s)-1]
+	s[len(s)-1] = nil
+	*l = s[:len(s)-1]
+	return b
+}
+
+// grow maps a chunk, adds its slots to the cold list (untouched pages are
+// not resident) and returns its size (0 when the system refused). c.mu is
+// held.
 func (c *class) grow() int {
 	chunk := max(minChunk, slotsPerChunk*c.size)
 	chunk -= chunk % c.size
@@ -151,10 +195,46 @@ func (c *class) grow() int {
 	}
 	c.chunks = append(c.chunks, m)
 	for off := chunk - c.size; off >= 0; off -= c.size {
-		c.free = append(c.free, m[off:off+c.size:off+c.size])
+		c.cold = append(c.cold, m[off:off+c.size:off+c.size])
 	}
 	return chunk
 }
+
+// edges is the bytes of the last chunk's slots (m bytes) that are not
+// whole pages of one slot: m minus what Released counts for them.
+func (c *class) edges(m int) (e int) {
+	for _, b := range c.cold[len(c.cold)-m/c.size:] {
+		e += len(b[:cap(b)]) - wholePages(b)
+	}
+	return e
+}
+
+// wholePages is the bytes of the pages that lie wholly inside slot b
+// (S4): what giving it back returns.
+func wholePages(b []byte) int {
+	b = b[:cap(b)]
+	if len(b) == 0 {
+		return 0
+	}
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	start := (p + pageSize - 1) &^ (pageSize - 1)
+	end := (p + uintptr(len(b))) &^ (pageSize - 1)
+	if end <= start {
+		return 0
+	}
+	return int(end - start)
+}
+
+// pageRange is the part of slot b that wholePages counts.
+func pageRange(b []byte) []byte {
+	b = b[:cap(b)]
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	off := int(((p + pageSize - 1) &^ (pageSize - 1)) - p)
+	n := wholePages(b)
+	return b[off : off+n]
+}
+
+var pageSize = uintptr(os.Getpagesize())
 
 // Put returns the slot b (a slice of it, as Get returned it: its capacity
 // is the slot's size). Nothing may read b afterwards (S1).
@@ -181,9 +261,84 @@ func (a *Arena) Put(b []byte) {
 		}
 	}
 	c.free = append(c.free, b)
+	a.warm.Add(int64(size))
 	c.mu.Unlock()
 	a.inUse.Add(-int64(size))
 }
+
+// TrimEvery is the Gets between two trims that TrimIfDue makes.
+const TrimEvery = 1 << 16
+
+// TrimIfDue trims (S4) when TrimEvery Gets have passed since the last
+// trim, and reports whether it did. The page cache's evictor calls it, so
+// the system calls are off the readers' path, and an idle arena does not
+// wake up to trim.
+func (a *Arena) TrimIfDue() bool {
+	if a.gets.Load()-a.trimmed.Load() < TrimEvery {
+		return false
+	}
+	a.Trim()
+	return true
+}
+
+// Trim gives back the pages of the free slots no Get needed since the
+// previous Trim, beyond Keep bytes of free slots (S4).
+func (a *Arena) Trim() {
+	a.trimMu.Lock()
+	defer a.trimMu.Unlock()
+	a.trimmed.Store(a.gets.Load())
+	for i := range a.classes {
+		c := &a.classes[i]
+		c.mu.Lock()
+		n := c.low // idle through the whole interval: the oldest n
+		if over := a.warm.Load() - a.keep.Load(); over <= 0 {
+			n = 0
+		} else {
+			n = min(n, int((over+int64(c.size)-1)/int64(c.size)))
+		}
+		var idle [][]byte
+		if n > 0 && c.size >= int(pageSize) { // smaller slots share their pages
+			idle = append(idle, c.free[:n]...)
+			rest := copy(c.free, c.free[n:])
+			clear(c.free[rest:])
+			c.free = c.free[:rest]
+			a.warm.Add(-int64(n * c.size))
+		}
+		c.low = len(c.free)
+		c.mu.Unlock()
+		if len(idle) == 0 {
+			continue
+		}
+		// S4: off every list, so nobody can be handed them while their
+		// pages go back.
+		var cold, warm [][]byte
+		for _, b := range idle {
+			if releasePages(pageRange(b)) {
+				cold = append(cold, b)
+			} else {
+				warm = append(warm, b)
+			}
+		}
+		c.mu.Lock()
+		for _, b := range cold {
+			c.cold = append(c.cold, b)
+			a.released.Add(int64(wholePages(b)))
+		}
+		c.free = append(warm, c.free...)
+		a.warm.Add(int64(len(warm) * c.size))
+		c.mu.Unlock()
+	}
+}
+
+// SetKeep bounds the bytes of free slots Trim leaves holding memory (S4).
+func (a *Arena) SetKeep(n int64) { a.keep.Store(max(n, 0)) }
+
+// Released is the bytes of the pages of free slots that hold no memory
+// (S4): Mapped - Released bounds what the arena holds.
+func (a *Arena) Released() int64 { return a.released.Load() }
+
+// Warm is the bytes of the free slots that still hold memory (S4).
+func (a *Arena) Warm() int64 { return a.warm.Load() }
 
 // InUse is the bytes of the slots handed out and not returned (S2).
 func (a *Arena) InUse() int64 { return a.inUse.Load() }
@@ -204,11 +359,13 @@ func (a *Arena) Release() {
 			unmap(m)
 			a.mapped.Add(-int64(len(m)))
 		}
-		c.chunks, c.free = nil, nil
+		c.chunks, c.free, c.cold = nil, nil, nil
 		if c.live != nil {
 			clear(c.live)
 		}
 		c.mu.Unlock()
 	}
+	a.warm.Store(0)
+	a.released.Store(0)
 	runtime.SetFinalizer(a, nil)
 }

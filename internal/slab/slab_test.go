@@ -3,7 +3,10 @@ package slab
 import (
 	"bytes"
 	"math/rand/v2"
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -39,6 +42,8 @@ func TestGetPutAccounting(t *testing.T) {
 	r := rand.New(rand.NewPCG(seed, 1))
 	a := New()
 	defer a.Release()
+	a.SetKeep(int64(r.IntN(4 << 20))) // S4: some Puts give pages back
+	t.Logf("keep %d", a.keep.Load())
 	type held struct {
 		b    []byte
 		fill byte
@@ -73,7 +78,14 @@ func TestGetPutAccounting(t *testing.T) {
 		if a.InUse() != want {
 			t.Fatalf("op %d: InUse %d, want %d", i, a.InUse(), want)
 		}
+		if i%500 == 0 {
+			checkFree(t, a)
+		}
+		if r.IntN(300) == 0 {
+			a.Trim()
+		}
 	}
+	checkFree(t, a)
 	if a.Mapped() < a.InUse() {
 		t.Fatalf("Mapped %d < InUse %d", a.Mapped(), a.InUse())
 	}
@@ -111,6 +123,21 @@ func TestReuseBoundsMapped(t *testing.T) {
 func TestConcurrent(t *testing.T) {
 	a := New()
 	defer a.Release()
+	a.SetKeep(0) // trims give back every idle slot they can (S4)
+	stop := make(chan struct{})
+	trims := make(chan struct{})
+	go func() {
+		defer close(trims)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				a.Trim()
+				runtime.Gosched()
+			}
+		}
+	}()
 	var wg sync.WaitGroup
 	for g := range 4 {
 		wg.Add(1)
@@ -129,7 +156,7 @@ func TestConcurrent(t *testing.T) {
 					mine = mine[:len(mine)-1]
 					continue
 				}
-				b := a.Get(1 + (i*977)%8192)
+				b := a.Get(1 + (i*977)%32768)
 				if b == nil {
 					continue
 				}
@@ -142,9 +169,12 @@ func TestConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	close(stop)
+	<-trims
 	if a.InUse() != 0 {
 		t.Fatalf("InUse %d after every slot came back", a.InUse())
 	}
+	checkFree(t, a)
 }
 
 // With assertions on, a returned slot is poisoned and a second Put fails.
@@ -171,4 +201,106 @@ func TestPoisonAndDoublePut(t *testing.T) {
 		}
 	}()
 	a.Put(b)
+}
+
+// checkFree recounts S4: Warm is the bytes of the warm lists, Released the
+// whole pages of the cold slots, and Mapped covers both and InUse.
+func checkFree(t *testing.T, a *Arena) {
+	t.Helper()
+	var warm, released int64
+	for i := range a.classes {
+		c := &a.classes[i]
+		c.mu.Lock()
+		warm += int64(len(c.free) * c.size)
+		for _, b := range c.cold {
+			released += int64(wholePages(b))
+		}
+		c.mu.Unlock()
+	}
+	if a.Warm() != warm || a.Released() != released {
+		t.Fatalf("Warm %d Released %d; a recount gives %d and %d", a.Warm(), a.Released(), warm, released)
+	}
+	if a.Mapped()-a.Released() < a.InUse()+a.Warm() {
+		t.Fatalf("Mapped %d - Released %d < InUse %d + Warm %d", a.Mapped(), a.Released(), a.InUse(), a.Warm())
+	}
+}
+
+// TestGivesPagesBack (S4): free slots that no Get needed through a whole
+// trim interval, beyond Keep, give their pages back to the system: the
+// process's resident memory drops, a reused cold slot reads as zeros, and
+// the warm slots left are Keep's worth.
+func TestGivesPagesBack(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("pages are given back on Linux only")
+	}
+	a := New()
+	defer a.Release()
+	const keep = 1 << 20
+	a.SetKeep(keep)
+	var held [][]byte
+	for range 4096 { // 64 MiB of 16 KiB slots, every page touched
+		b := a.Get(16 << 10)
+		if b == nil {
+			t.Skip("no anonymous mappings")
+		}
+		for k := range b {
+			b[k] = 0xff
+		}
+		held = append(held, b)
+	}
+	before := vmRSS(t)
+	for _, b := range held {
+		a.Put(b)
+	}
+	a.Trim() // the gets above needed every slot: nothing is idle yet
+	if a.Released() != 0 || a.Warm() != int64(len(held)*SlotBytes(16<<10)) {
+		t.Fatalf("a trim right after the slots were needed gave back %d bytes (warm %d)", a.Released(), a.Warm())
+	}
+	a.Trim() // a whole interval without a Get: all idle
+	after := vmRSS(t)
+	checkFree(t, a)
+	if a.Warm() > keep || a.Warm() < keep-int64(SlotBytes(16<<10)) {
+		t.Fatalf("Warm %d after the trim, want Keep %d (to a slot)", a.Warm(), keep)
+	}
+	if a.Mapped()-a.Released() > keep+int64(len(held))*int64(2*pageSize) {
+		t.Fatalf("Mapped %d - Released %d: the free slots hold more than Keep and their page edges", a.Mapped(), a.Released())
+	}
+	if before-after < 48<<20 {
+		t.Fatalf("VmRSS %d -> %d after returning 64 MiB of slots with Keep 1 MiB: not given back", before, after)
+	}
+	b := a.Get(16 << 10) // warm first
+	if b[0] != 0xff && !invariants.Enabled {
+		t.Fatal("Get did not take a warm slot first")
+	}
+	a.Put(b)
+	for range len(held) { // drain the warm slots, then a cold one
+		if b = a.Get(16 << 10); a.Warm() == 0 {
+			break
+		}
+	}
+	b = a.Get(16 << 10)
+	for _, x := range pageRange(b) {
+		if x != 0 {
+			t.Fatal("a slot given back still holds its bytes")
+		}
+	}
+}
+
+// vmRSS is the process's resident memory, from /proc/self/status.
+func vmRSS(t *testing.T) int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Skip(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, err := strconv.ParseInt(f[1], 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return kb << 10
+		}
+	}
+	t.Skip("no VmRSS")
+	return 0
 }
