@@ -1,3 +1,5 @@
+//go:build !nochart
+
 package main
 
 import (

@@ -15,10 +15,11 @@ import (
 )
 
 // Memory mode runs every engine in a child process of its own (this bench
-// built with only that engine linked in, run with -child): the peak RSS it
-// reports is then that one engine's process, from a fresh Go runtime,
-// instead of a process whose heap the harness and the engines that ran
-// before it have already grown, and whose text holds every engine. The
+// built with only that engine linked in, and without the charts, run with
+// -child): the peak RSS it reports is then that one engine's process, from
+// a fresh Go runtime, instead of a process whose heap the harness and the
+// engines that ran before it have already grown, and whose text holds
+// every engine and the plotting library's fonts. The
 // child does exactly what runEngine does in-process and sends the EngineRun
 // back on stdout (gob); its log goes to stderr, which it shares with the
 // parent.
@@ -158,7 +159,7 @@ func childBinary(engine string) (path string, note string) {
 	if err != nil {
 		return exe, fmt.Sprintf("no directory for child binaries (%v): children run this binary", err)
 	}
-	var tags []string
+	tags := []string{"nochart"} // a child reports back; the parent draws
 	for _, e := range engines {
 		if e.name != engine {
 			tags = append(tags, "no"+e.name)
