@@ -103,15 +103,19 @@
 //	I13. Nothing read from a node leaves a pinned operation by reference
 //	    when the node's buffer is an arena slot (node.Node.Slot): the values
 //	    Get, Modify and PopEdge return, the leaves Seek and SeekBefore
-//	    return and the entries a Scan returns are copies (escape,
-//	    node.Node.OnHeap, node.Node.Part, Scan's chunk), because the
+//	    return and the entries a Scan returns are copies or live on the
+//	    heap (escape, node.Node.OnHeap, node.Node.Part, node.Node.CopyRun,
+//	    I14), because the
 //	    slot is reused two epochs after its page's state moves on
 //	    (pagecache P17). Callbacks (Modify's fn, ApplySorted's report) get
 //	    copies too, or slices valid only during the call where documented.
-//	I14. A Scan (scan.go) reads a leaf in an arena slot across several
-//	    pinned operations, a run of entries each, copied out (I13); every
-//	    run after the first reads the leaf only while the page's current
-//	    state holds the very node object the scan first read. The scan keeps
+//	I14. A reader that keeps a leaf past its pin (a Scan, a backward
+//	    iterator's SeekBefore) loads it on the heap (pagecache LoadOnHeap,
+//	    Unslot: P18) and reads it in place. When the leaf stays in its slot
+//	    (a race lost, or TestHookKeepSlots), a Scan reads it across several
+//	    pinned operations, a run of copied entries each (I13); every run
+//	    after the first reads the leaf only while the page's current state
+//	    holds the very node object the scan first read. The scan keeps
 //	    that object alive, so no other state can hold it: identity means the
 //	    slot was not retired, and the entries are those the scan began on.
 //	    Otherwise the scan seeks past the last key it returned, as it does

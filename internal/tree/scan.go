@@ -4,21 +4,20 @@ import (
 	"bytes"
 
 	"github.com/sledgo/sled/internal/node"
-	"github.com/sledgo/sled/internal/pagecache"
 )
 
 // Scan reads a tree's entries in key order from a start key, one leaf
 // snapshot at a time, for a forward iterator. Every entry it returns lives
 // in memory that outlives the pinned operations that read it (I13):
-//   - a leaf on the Go heap is an immutable snapshot, read in place;
-//   - a leaf in an arena slot (read from disk) is read in runs: each run
-//     is a heap copy of the next entries (node.Node.CopyRun: one
-//     allocation of their size, one memmove when the leaf has no
-//     overlay), made under a pin, so a scan copies the entries it
-//     returns and little more, not whole leaves. A run after the first
-//     reads the leaf only while its page still holds the node the scan
-//     first read (I14); otherwise the scan seeks past the last key it
-//     returned.
+//   - a leaf on the Go heap is an immutable snapshot, read in place; a leaf
+//     read from disk is loaded or moved there first (pagecache P18), so
+//     scans that keep reading a leaf copy it once, not once each;
+//   - a leaf that stays in its arena slot (a race with a write or a
+//     page-in, or TestHookKeepSlots) is read in runs: each run is a heap
+//     copy of the next entries (node.Node.CopyRun: one allocation of their
+//     size), made under a pin. A run after the first reads the leaf only
+//     while its page still holds the node the scan first read (I14);
+//     otherwise the scan seeks past the last key it returned.
 //
 // It moves to the next leaf by the right link when that still leads to the
 // leaf starting where the finished one ended, else by a seek (rightOf).
@@ -126,10 +125,7 @@ func (s *Scan) seek() error {
 			i++
 		}
 		if i < n.Len() {
-			if np := s.unslot(id, p); np != nil {
-				n = np.Node // the same entries, on the heap (P18)
-			}
-			s.enter(n, id, i)
+			s.enter(s.t.inPlace(id, p, !TestHookKeepSlots.Load()), id, i) // P18
 			return nil
 		}
 		if n.Hi() == nil {
@@ -152,15 +148,6 @@ func (s *Scan) rightLeaf() (moved bool, err error) {
 	}
 	s.enter(r, s.right, 0)
 	return true, nil
-}
-
-// unslot moves the leaf the scan found in state p of page id to the heap
-// (pagecache P18), so the scan reads it in place; nil when it stays.
-func (s *Scan) unslot(id node.PageID, p *pagecache.Page) *pagecache.Page {
-	if TestHookKeepSlots.Load() {
-		return nil
-	}
-	return s.t.pc.Unslot(id, p)
 }
 
 // resume copies the next run of the current slot leaf while its page

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/sledgo/sled/internal/node"
+	"github.com/sledgo/sled/internal/pagecache"
 )
 
 // Seek returns the leaf holding the smallest key >= key (> key when
@@ -72,25 +73,28 @@ func (t *Tree) rightOf(hi []byte, next node.PageID, heap bool) (r *node.Node, ok
 func (t *Tree) SeekBefore(key []byte, inclusive bool, want int) (n *node.Node, i int, ok bool, err error) {
 	g := t.pc.Pin()
 	defer g.Unpin()
+	// A caller that wants a run (a backward iterator) keeps the leaf: it
+	// reads it in place on the heap (pagecache P18), as a forward Scan.
+	keep := want > 1 && !TestHookKeepSlots.Load()
 	for {
 		var j int
 		if inclusive && key != nil {
-			_, p, err := t.descend(key, 0, false, nil, false)
+			id, p, err := t.descendFor(key, 0, false, nil, false, keep)
 			if err != nil {
 				return nil, 0, false, err
 			}
-			n = p.Node
+			n = t.inPlace(id, p, keep)
 			i, found := n.Search(key)
 			if found {
 				return before(n, i, want)
 			}
 			j = i - 1
 		} else {
-			_, p, err := t.descend(key, 0, true, nil, false)
+			id, p, err := t.descendFor(key, 0, true, nil, false, keep)
 			if err != nil {
 				return nil, 0, false, err
 			}
-			n = p.Node
+			n = t.inPlace(id, p, keep)
 			if key == nil {
 				j = n.Len() - 1
 			} else {
@@ -106,6 +110,17 @@ func (t *Tree) SeekBefore(key []byte, inclusive bool, want int) (n *node.Node, i
 		}
 		key, inclusive = n.Lo(), false
 	}
+}
+
+// inPlace is the node of state p of page id, moved from its arena slot to
+// the heap first when keep (pagecache Unslot, P18) and that succeeds.
+func (t *Tree) inPlace(id node.PageID, p *pagecache.Page, keep bool) *node.Node {
+	if keep && p.Node.Slot() != nil {
+		if np := t.pc.Unslot(id, p); np != nil {
+			return np.Node
+		}
+	}
+	return p.Node
 }
 
 // before is SeekBefore's result for entry i of n: the run of up to want
