@@ -26,8 +26,9 @@ type Iterator struct {
 	done    bool
 	err     error
 
-	// scan reads forward (tree.Scan: leaves on the heap in place, leaves
-	// read from disk as copies of the entries it returns).
+	// scan reads forward (tree.Scan: leaves in place on the heap, where
+	// it moves leaves read from disk; copied runs of a leaf that stays in
+	// its slot).
 	scan *tree.Scan
 
 	// Backward: leaf is an immutable heap snapshot of the current leaf,
@@ -36,11 +37,11 @@ type Iterator struct {
 	idx  int
 	key  []byte
 	val  []byte
-	// run is how many entries the next backward leaf fetch asks for: a
-	// leaf read from disk lives outside the Go heap and comes as a heap
-	// copy of that many entries (tree.SeekBefore), so a short scan copies
-	// little; it doubles with every fetch, so a long one copies each leaf
-	// about once.
+	// run is how many entries the next backward leaf fetch asks for
+	// (tree.SeekBefore): a leaf read from disk is moved to the heap and
+	// read in place; one that stays in its slot (a race lost) comes as a
+	// heap copy of that many entries, so a short scan copies little. It
+	// doubles with every fetch.
 	run int
 }
 

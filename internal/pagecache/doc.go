@@ -35,9 +35,9 @@
 //	    freed again (an id is never handed out twice). A tombstone is never
 //	    changed by anybody but the transition that installed it (which may
 //	    roll it back, P12) and Allocate after the id's epoch has passed.
-//	P6. A page-in or an eviction changes only whether the node is resident,
-//	    by a CAS from the exact state it judged; the locations and the stamp
-//	    stay. A page is evicted only when all its fragments are written to
+//	P6. A page-in or an eviction changes only whether the node is resident
+//	    (and a move to the heap, P18, only where its buffer lives), by a CAS
+//	    from the exact state it judged; the locations and the stamp stay. A page is evicted only when all its fragments are written to
 //	    the log file, and never while its transition is undecided.
 //	P7. A page published by an update (Alloc) is logged in the same record
 //	    as the update that links it, and a page unlinked by an update (Freed)
@@ -58,8 +58,8 @@
 //	    the record; CAS every page it names (pages it allocates, pages it
 //	    frees, then the page it updates), each new state stamped with the
 //	    record's LSN; then complete the record, or roll every page back
-//	    before aborting. Page-in and eviction (P6) use the same CAS helper
-//	    and change no stamp. Nothing else stores a page state, except
+//	    before aborting. Page-in, eviction and the move of a node to the
+//	    heap (P6, P18) use the same CAS helper and change no stamp. Nothing else stores a page state, except
 //	    recovery before the table is shared (P14).
 //	P12. Only the last CAS of a transition (the decisive one) can lose to a
 //	    racing writer of a reachable page. The changes before it are

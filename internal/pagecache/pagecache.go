@@ -368,7 +368,8 @@ func (c *Cache) Load(id node.PageID) (*Page, error) {
 // scan): the state it returns has its node on the Go heap, unless a
 // concurrent page-in or write raced it (then the caller copies what it
 // keeps, tree I13). A page-in builds the node there; a resident node in an
-// arena slot is moved there first (P18).
+// arena slot is moved there first (P18). The caller is pinned, as for
+// Load: the move reads the slot.
 func (c *Cache) LoadOnHeap(id node.PageID) (*Page, error) {
 	s := c.slot(id, false)
 	if s == nil {
@@ -393,10 +394,25 @@ func (c *Cache) LoadOnHeap(id node.PageID) (*Page, error) {
 	return p, nil
 }
 
+// Resident returns page id's current state when it is resident, else nil,
+// without paging it in or counting a hit: for a reader that only wants a
+// node it already saw (tree I14). The caller is pinned.
+func (c *Cache) Resident(id node.PageID) *Page {
+	s := c.slot(id, false)
+	if s == nil || c.closed.Load() {
+		return nil
+	}
+	if p := s.p.Load(); p != nil && !p.freed && p.Node != nil {
+		return p
+	}
+	return nil
+}
+
 // Unslot replaces p, the state of page id that the caller read, when its
 // node is in an arena slot, with the same state with the node on the Go
 // heap, and returns that; nil when p's node is not in a slot, or p is no
-// longer the page's state, or is not decided (P18).
+// longer the page's state, or is not decided (P18). The caller is pinned
+// since it read p (the copy reads the slot).
 func (c *Cache) Unslot(id node.PageID, p *Page) *Page {
 	if p == nil || p.Node.Slot() == nil || c.closed.Load() {
 		return nil
@@ -415,7 +431,7 @@ func (c *Cache) unslot(s *slot, p *Page) *Page {
 	}
 	sl := p.Node.Slot()
 	np := withNode(p.Node.OnHeap())
-	np.Locs, np.Frags = p.Locs, p.Frags
+	np.Locs, np.Frags, np.freeLSN = p.Locs, p.Frags, p.freeLSN // all but the node
 	// P6, P18: over the exact state whose node was copied.
 	if !c.swap(s, p, np) {
 		return nil

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sledgo/sled/internal/codec"
+	"github.com/sledgo/sled/internal/invariants"
 	"github.com/sledgo/sled/internal/node"
 )
 
@@ -237,6 +238,27 @@ func TestUnslotAndLoadOnHeap(t *testing.T) {
 	if c.Unslot(id, p) != nil {
 		t.Fatal("Unslot of a state that is no longer current succeeded")
 	}
+
+	// An undecided state (P13: its transition may still roll back to the
+	// state before it, which shares its slot) stays where it is.
+	evictNow(t, c, id)
+	p = mustLoad(t, c, id)
+	s := c.slot(id, false)
+	staged := withNode(p.Node) // shares p's slot, as an overlay write's state would
+	staged.Locs, staged.Frags = p.Locs, p.Frags
+	staged.prior.Store(p)
+	if !c.swap(s, p, staged) {
+		t.Fatal("could not stage a state")
+	}
+	if c.Unslot(id, staged) != nil {
+		t.Fatal("Unslot moved the node of an undecided state")
+	}
+	staged.prior.Store(nil) // decided: now it may move, and its slot retires once
+	if np = c.Unslot(id, staged); np == nil || np.Node.Slot() != nil {
+		t.Fatal("Unslot of the decided state failed")
+	}
+	same("moved after deciding", np.Node)
+	exact("moved after deciding")
 	for range 3 {
 		c.reclaimSlots()
 	}
@@ -250,8 +272,8 @@ func TestUnslotAndLoadOnHeap(t *testing.T) {
 // that evictions freed, a trim gives their pages back beyond the arena's
 // keep, so it does not hold its high-water mark.
 func TestIdleSlotsGoBack(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("pages are given back on Linux only")
+	if runtime.GOOS != "linux" || os.Getpagesize() != 4096 || invariants.Enabled {
+		t.Skip("needs Linux with 4 KiB pages (the test's nodes are sized for them), and no re-poisoning (slab S4)")
 	}
 	lg := openLogged(t)
 	c := lg.c

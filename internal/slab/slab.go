@@ -35,7 +35,9 @@
 //	    warm; only what it did not use through a whole interval goes, so
 //	    steady churn does not fault pages in and out. Released is the bytes
 //	    of the whole pages of the cold slots, so Mapped - Released bounds
-//	    the memory the arena holds: InUse + Warm + page edges.
+//	    the memory the arena holds: InUse + Warm + page edges. With
+//	    assertions on, given-back slots are poisoned again (S1's poison
+//	    would otherwise read as zeros), so they hold memory after all.
 //	S3. Only Release unmaps, and only the arena's owner calls it, once no
 //	    slot can be read (or the garbage collector, when the arena itself is
 //	    unreachable).
@@ -102,8 +104,9 @@ type Arena struct {
 	released atomic.Int64 // S4: bytes of the whole pages of cold slots
 	keep     atomic.Int64 // S4: the bound on warm
 	gets     atomic.Int64
+	ops      atomic.Int64 // Gets and Puts: the trim clock (S4)
 	trimMu   sync.Mutex   // one Trim at a time; taken before a class's lock
-	trimmed  atomic.Int64 // gets at the last Trim
+	trimmed  atomic.Int64 // ops at the last Trim
 }
 
 type class struct {
@@ -172,6 +175,7 @@ func (a *Arena) Get(n int) []byte {
 	c.mu.Unlock()
 	a.inUse.Add(int64(c.size))
 	a.gets.Add(1)
+	a.ops.Add(1)
 	return b[:n:c.size]
 }
 
@@ -264,17 +268,20 @@ func (a *Arena) Put(b []byte) {
 	a.warm.Add(int64(size))
 	c.mu.Unlock()
 	a.inUse.Add(-int64(size))
+	a.ops.Add(1)
 }
 
-// TrimEvery is the Gets between two trims that TrimIfDue makes.
+// TrimEvery is the Gets and Puts between two trims that TrimIfDue makes.
 const TrimEvery = 1 << 16
 
-// TrimIfDue trims (S4) when TrimEvery Gets have passed since the last
-// trim, and reports whether it did. The page cache's evictor calls it, so
-// the system calls are off the readers' path, and an idle arena does not
-// wake up to trim.
+// TrimIfDue trims (S4) when TrimEvery Gets and Puts have passed since
+// the last trim, and reports whether it did. The page cache's evictor
+// calls it, so the system calls are off the readers' path. Puts count, so
+// slots that evictions free keep the clock going when page-ins stop
+// taking slots; an arena with no traffic at all does not wake up to trim
+// and keeps what it holds until traffic resumes.
 func (a *Arena) TrimIfDue() bool {
-	if a.gets.Load()-a.trimmed.Load() < TrimEvery {
+	if a.ops.Load()-a.trimmed.Load() < TrimEvery {
 		return false
 	}
 	a.Trim()
@@ -282,27 +289,35 @@ func (a *Arena) TrimIfDue() bool {
 }
 
 // Trim gives back the pages of the free slots no Get needed since the
-// previous Trim, beyond Keep bytes of free slots (S4).
+// previous Trim, beyond Keep bytes of free slots (S4). A slot without a
+// whole page of its own stays warm and does not count against what a
+// class may give back.
 func (a *Arena) Trim() {
 	a.trimMu.Lock()
 	defer a.trimMu.Unlock()
-	a.trimmed.Store(a.gets.Load())
+	a.trimmed.Store(a.ops.Load())
 	for i := range a.classes {
 		c := &a.classes[i]
 		c.mu.Lock()
 		n := c.low // idle through the whole interval: the oldest n
-		if over := a.warm.Load() - a.keep.Load(); over <= 0 {
-			n = 0
+		if over := a.warm.Load() - a.keep.Load(); over <= 0 || c.size < int(pageSize) {
+			n = 0 // within Keep, or slots smaller than a page (they share pages)
 		} else {
 			n = min(n, int((over+int64(c.size)-1)/int64(c.size)))
 		}
 		var idle [][]byte
-		if n > 0 && c.size >= int(pageSize) { // smaller slots share their pages
-			idle = append(idle, c.free[:n]...)
-			rest := copy(c.free, c.free[n:])
-			clear(c.free[rest:])
-			c.free = c.free[:rest]
-			a.warm.Add(-int64(n * c.size))
+		if n > 0 {
+			kept := c.free[:0]
+			for k, b := range c.free {
+				if k < c.low && len(idle) < n && wholePages(b) > 0 {
+					idle = append(idle, b)
+				} else {
+					kept = append(kept, b)
+				}
+			}
+			clear(c.free[len(kept):])
+			c.free = kept
+			a.warm.Add(-int64(len(idle) * c.size))
 		}
 		c.low = len(c.free)
 		c.mu.Unlock()
@@ -314,6 +329,14 @@ func (a *Arena) Trim() {
 		var cold, warm [][]byte
 		for _, b := range idle {
 			if releasePages(pageRange(b)) {
+				if invariants.Enabled {
+					// The pages read as zeros now, which a stale read could
+					// take for an empty node: poison them again (S1), at the
+					// price of the memory.
+					for k := range b {
+						b[k] = poison
+					}
+				}
 				cold = append(cold, b)
 			} else {
 				warm = append(warm, b)

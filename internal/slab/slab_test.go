@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -148,9 +149,11 @@ func TestConcurrent(t *testing.T) {
 			for i := range 5000 {
 				if len(mine) > 8 || (len(mine) > 0 && r.IntN(2) == 0) {
 					b := mine[len(mine)-1]
-					if b[0] != byte(g) || b[len(b)-1] != byte(g) {
-						t.Errorf("goroutine %d: a slot it holds was written by another", g)
-						return
+					for _, x := range b {
+						if x != byte(g+1) {
+							t.Errorf("goroutine %d: a slot it holds was changed (by another, or given back)", g)
+							return
+						}
 					}
 					a.Put(b)
 					mine = mine[:len(mine)-1]
@@ -160,7 +163,9 @@ func TestConcurrent(t *testing.T) {
 				if b == nil {
 					continue
 				}
-				b[0], b[len(b)-1] = byte(g), byte(g)
+				for k := range b {
+					b[k] = byte(g + 1)
+				}
 				mine = append(mine, b)
 			}
 			for _, b := range mine {
@@ -233,6 +238,9 @@ func TestGivesPagesBack(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("pages are given back on Linux only")
 	}
+	if pageSize != 4096 {
+		t.Skipf("the test's slots are sized for 4 KiB pages, not %d", pageSize)
+	}
 	a := New()
 	defer a.Release()
 	const keep = 1 << 20
@@ -264,6 +272,18 @@ func TestGivesPagesBack(t *testing.T) {
 	}
 	if a.Mapped()-a.Released() > keep+int64(len(held))*int64(2*pageSize) {
 		t.Fatalf("Mapped %d - Released %d: the free slots hold more than Keep and their page edges", a.Mapped(), a.Released())
+	}
+	if invariants.Enabled {
+		// Given-back slots are poisoned again (S4), which takes their
+		// memory back: check the poison instead.
+		for _, l := range [][][]byte{a.classes[sort.SearchInts(sizes, 16<<10)].cold} {
+			for _, b := range l {
+				if b[:cap(b)][cap(b)/2] != poison {
+					t.Fatal("a slot given back is not poisoned again")
+				}
+			}
+		}
+		return
 	}
 	if before-after < 48<<20 {
 		t.Fatalf("VmRSS %d -> %d after returning 64 MiB of slots with Keep 1 MiB: not given back", before, after)
@@ -303,4 +323,45 @@ func vmRSS(t *testing.T) int64 {
 	}
 	t.Skip("no VmRSS")
 	return 0
+}
+
+// TestTrimIfDue (S4): the trim clock counts Gets and Puts, so slots left
+// idle in one class go back while another class keeps the arena busy, and
+// only after a whole interval without use.
+func TestTrimIfDue(t *testing.T) {
+	if runtime.GOOS != "linux" || pageSize != 4096 || invariants.Enabled {
+		t.Skip("needs Linux with 4 KiB pages, and no re-poisoning")
+	}
+	a := New()
+	defer a.Release()
+	a.SetKeep(0)
+	var held [][]byte
+	for range 64 {
+		b := a.Get(16 << 10)
+		if b == nil {
+			t.Skip("no anonymous mappings")
+		}
+		b[len(b)/2] = 1 // touch
+		held = append(held, b)
+	}
+	for _, b := range held {
+		a.Put(b)
+	}
+	trims := 0
+	for i := 0; i < 3*TrimEvery; i += 2 {
+		a.Put(a.Get(1000)) // a busy class of small slots
+		if a.TrimIfDue() {
+			trims++
+		}
+		if trims == 1 && a.Released() != 0 {
+			t.Fatal("slots went back before a whole interval passed unused")
+		}
+	}
+	if trims < 2 {
+		t.Fatalf("%d trims in %d gets and puts", trims, 3*TrimEvery)
+	}
+	if got, want := a.Released(), int64(64*(SlotBytes(16<<10)/int(pageSize))*int(pageSize)); got < want/2 {
+		t.Fatalf("Released %d after the idle class sat through the trims, want about %d", got, want)
+	}
+	checkFree(t, a)
 }

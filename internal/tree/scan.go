@@ -153,31 +153,24 @@ func (s *Scan) rightLeaf() (moved bool, err error) {
 // resume copies the next run of the current slot leaf while its page
 // still holds it (I14), else seeks past the last key returned.
 func (s *Scan) resume() error {
-	same, err := s.copyIfSame()
-	if err != nil || same {
-		return err
+	if s.copyIfSame() {
+		return nil
 	}
 	s.n = nil
 	return s.seek()
 }
 
 // copyIfSame copies the next run of the current slot leaf if its page
-// still holds the node the scan read there.
-func (s *Scan) copyIfSame() (bool, error) {
+// still holds the node the scan read there (resident: a leaf paged in
+// again is another node, so it is not read in for the check).
+func (s *Scan) copyIfSame() bool {
 	g := s.t.pc.Pin()
 	defer g.Unpin()
-	p, err := s.t.load(s.id)
-	if err == errRestart {
-		return false, nil // freed
-	}
-	if err != nil {
-		return false, err
-	}
-	if p.Node != s.n {
-		return false, nil
+	if p := s.t.pc.Resident(s.id); p == nil || p.Node != s.n {
+		return false
 	}
 	s.copyRun() // I14: the page holds the node read first, so its slot too
-	return true, nil
+	return true
 }
 
 // enter makes entry i of leaf n, on page id, the next to return; the

@@ -67,9 +67,11 @@ func (t *Tree) rightOf(hi []byte, next node.PageID, heap bool) (r *node.Node, ok
 }
 
 // SeekBefore returns the leaf holding the greatest key < key (<= key when
-// inclusive; key == nil means +infinity) and that key's index; as for
-// Seek, a leaf in an arena slot comes as a heap copy of the want entries
-// up to i (fewer at the leaf's start).
+// inclusive; key == nil means +infinity) and that key's index. With want
+// > 1 (a backward iterator, which keeps the leaf) a leaf read from disk is
+// loaded or moved onto the heap (I14, pagecache P18) and returned whole;
+// otherwise, or when it stays in its arena slot, it comes as a heap copy
+// of the want entries up to i (fewer at the leaf's start).
 func (t *Tree) SeekBefore(key []byte, inclusive bool, want int) (n *node.Node, i int, ok bool, err error) {
 	g := t.pc.Pin()
 	defer g.Unpin()
