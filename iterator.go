@@ -29,7 +29,7 @@ type Iterator struct {
 	// scan reads forward (tree.Scan: leaves in place on the heap, where
 	// it moves leaves read from disk; copied runs of a leaf that stays in
 	// its slot).
-	scan *tree.Scan
+	scan tree.Scan
 
 	// Backward: leaf is an immutable heap snapshot of the current leaf,
 	// idx the current entry's index in it.
@@ -128,16 +128,13 @@ func (it *Iterator) fail(err error) bool {
 func (it *Iterator) end() {
 	it.done = true
 	it.key, it.val, it.leaf = nil, nil, nil
-	if it.scan != nil {
-		it.scan.Close()
-		it.scan = nil
-	}
+	it.scan.Close()
 }
 
 func (it *Iterator) next() bool {
 	if !it.started {
 		it.started = true
-		it.scan = it.t.t.NewScan(it.lo, true)
+		it.scan.Start(it.t.t, it.lo, true)
 	}
 	k, v, ok, err := it.scan.Next()
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/sledgo/sled"
 	"github.com/sledgo/sled/internal/testutil"
-	"github.com/sledgo/sled/internal/tree"
 )
 
 // TestReturnedSlicesOutliveEviction: every slice the API returns stays
@@ -133,20 +132,12 @@ func head(b []byte) []byte { return b[:min(len(b), 24)] }
 
 // TestIteratorsOverDiskLeaves: iterators over leaves read from disk, which
 // live in arena slots: with leaves of hundreds of entries, a forward scan
-// reads a slot leaf in copied runs (tree I14), or moves it to the heap
-// first (pagecache P18), and a backward one gets parts of leaves and goes
-// on from a part's start by a search; each must see every key once, in
-// order, whatever the run. Point reads put the leaves in slots first.
+// reads a slot leaf in copied runs and resumes it only while the page
+// holds the node it first read (tree I14), and a backward one gets parts
+// of leaves and goes on from a part's start by a search; each must see
+// every key once, in order, whatever the run. Point reads put the leaves
+// in slots first.
 func TestIteratorsOverDiskLeaves(t *testing.T) {
-	t.Run("copy", func(t *testing.T) {
-		tree.TestHookKeepSlots.Store(true)
-		defer tree.TestHookKeepSlots.Store(false)
-		iteratorsOverDiskLeaves(t, false)
-	})
-	t.Run("to-heap", func(t *testing.T) { iteratorsOverDiskLeaves(t, true) })
-}
-
-func iteratorsOverDiskLeaves(t *testing.T, toHeap bool) {
 	seed := testutil.Seed(t)
 	rng := rand.New(rand.NewPCG(seed, 4))
 	dir := t.TempDir()
@@ -199,9 +190,8 @@ func iteratorsOverDiskLeaves(t *testing.T, toHeap bool) {
 		scan(db.Range(key(lo), key(hi)), lo, hi, 1)
 		scan(db.Range(key(lo), key(hi)).Rev(), hi-1, lo-1, -1)
 	}
-	if st := db.Stats(); slotsExpected() && (st.NodeSlotBytes == 0 || (st.NodesToHeap > 0) != toHeap) {
-		t.Fatalf("%d bytes of leaves in slots, %d leaves moved to the heap; want leaves in slots, and some moved: %v",
-			st.NodeSlotBytes, st.NodesToHeap, toHeap)
+	if st := db.Stats(); slotsExpected() && st.NodeSlotBytes == 0 {
+		t.Fatal("no leaf was read into a slot")
 	}
 }
 
@@ -218,18 +208,6 @@ func iteratorsOverDiskLeaves(t *testing.T, toHeap bool) {
 // -tags invariants, poison), so a scan that resumed without the identity
 // check fails here.
 func TestScansAcrossEvictionsAndWrites(t *testing.T) {
-	t.Run("copy", func(t *testing.T) {
-		tree.TestHookKeepSlots.Store(true)
-		defer tree.TestHookKeepSlots.Store(false)
-		scansAcrossEvictionsAndWrites(t, false)
-	})
-	t.Run("to-heap", func(t *testing.T) { scansAcrossEvictionsAndWrites(t, true) })
-}
-
-// scansAcrossEvictionsAndWrites runs the test; toHeap: scans move the
-// leaves they read from disk to the heap (pagecache P18), else they copy
-// runs of them (tree.TestHookKeepSlots).
-func scansAcrossEvictionsAndWrites(t *testing.T, toHeap bool) {
 	seed := testutil.Seed(t)
 	rng := rand.New(rand.NewPCG(seed, 5))
 	dir := t.TempDir()
@@ -339,11 +317,7 @@ func scansAcrossEvictionsAndWrites(t *testing.T, toHeap bool) {
 			}
 		}
 	}
-	st := db.Stats()
-	if moved := st.NodesToHeap; slotsExpected() && (moved > 0) != toHeap {
-		t.Fatalf("%d leaves moved to the heap; want some: %v", moved, toHeap)
-	}
-	if st.Evictions == 0 {
+	if st := db.Stats(); st.Evictions == 0 {
 		t.Fatal("no eviction: the cache holds the data, and the test wants scans to outlive their leaves")
 	}
 }

@@ -47,7 +47,6 @@ type Stats struct {
 	PageTableBytes int64   // memory the page table holds for pages not resident; counts against the capacity too
 	NodeSlotBytes  int64   // bytes of nodes read from disk, held outside the Go heap: resident, or evicted and waiting until no operation in flight can read them (CacheBytes counts them at 100/(100+GOGC))
 	NodeSlotMapped int64   // memory held from the system for such nodes: NodeSlotBytes, and free slots that page-ins keep reusing or up to a sixteenth of the cache (idle ones beyond are given back)
-	NodesToHeap    int64   // resident nodes read from disk that iterators moved from their slots onto the Go heap, to read them in place (pages iterators read in go to the heap directly, uncounted)
 	CacheHits      int64   // page loads served from memory
 	CacheMisses    int64   // page loads read from the log
 	PageInReads    int64   // log reads of those page loads: one per image or fragment gathered
@@ -87,7 +86,6 @@ func (db *DB) Stats() Stats {
 		PageTableBytes:     ps.TableBytes,
 		NodeSlotBytes:      ps.SlotBytes,
 		NodeSlotMapped:     ps.SlotMapped,
-		NodesToHeap:        ps.Unslotted,
 		CacheHits:          ps.Hits,
 		CacheMisses:        ps.Misses,
 		PageInReads:        ps.PageInReads,

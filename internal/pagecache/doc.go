@@ -9,7 +9,7 @@
 // state and install it with one compare-and-swap (Update). The page table is
 // a grow-only two-level array, so a lookup never takes a lock.
 //
-// Invariants kept by this package (cited as P1..P18 at the sites that keep
+// Invariants kept by this package (cited as P1..P17 at the sites that keep
 // them; with the build tag `invariants` or under -race, the sites marked
 // in the code assert them, package internal/invariants):
 //
@@ -35,9 +35,9 @@
 //	    freed again (an id is never handed out twice). A tombstone is never
 //	    changed by anybody but the transition that installed it (which may
 //	    roll it back, P12) and Allocate after the id's epoch has passed.
-//	P6. A page-in or an eviction changes only whether the node is resident
-//	    (and a move to the heap, P18, only where its buffer lives), by a CAS
-//	    from the exact state it judged; the locations and the stamp stay. A page is evicted only when all its fragments are written to
+//	P6. A page-in or an eviction changes only whether the node is resident,
+//	    by a CAS from the exact state it judged; the locations and the stamp
+//	    stay. A page is evicted only when all its fragments are written to
 //	    the log file, and never while its transition is undecided.
 //	P7. A page published by an update (Alloc) is logged in the same record
 //	    as the update that links it, and a page unlinked by an update (Freed)
@@ -58,8 +58,8 @@
 //	    the record; CAS every page it names (pages it allocates, pages it
 //	    frees, then the page it updates), each new state stamped with the
 //	    record's LSN; then complete the record, or roll every page back
-//	    before aborting. Page-in, eviction and the move of a node to the
-//	    heap (P6, P18) use the same CAS helper and change no stamp. Nothing else stores a page state, except
+//	    before aborting. Page-in and eviction (P6) use the same CAS helper
+//	    and change no stamp. Nothing else stores a page state, except
 //	    recovery before the table is shared (P14).
 //	P12. Only the last CAS of a transition (the decisive one) can lose to a
 //	    racing writer of a reachable page. The changes before it are
@@ -149,16 +149,6 @@
 //	    as nobody saw it. Nothing read from a slot leaves a pinned
 //	    operation by reference (tree I13): values and leaves handed out are
 //	    copies.
-//	P18. A reader that keeps a node past its pin (a scan, tree I14) loads
-//	    it with LoadOnHeap: a page-in for it builds the node on the Go
-//	    heap, and a resident node in a slot is first moved there by an
-//	    exact-state CAS (P6) from a decided state (prior nil, P13) to a
-//	    state equal to it but for the node's buffer, a heap copy: no log
-//	    record (the page's content and locations are unchanged), and the
-//	    slot retires as on eviction (P17). The state charges the heap rate
-//	    from then on (M1, M2), so a page that scans keep reading costs the
-//	    memory the cache counts for it, and one copy instead of one per
-//	    scan.
 //	R1. A slot's resident hint (residentBit) is set whenever its page is
 //	    resident and no transition of it is in flight: swap sets it after
 //	    every CAS to a resident state, and one that makes the page not

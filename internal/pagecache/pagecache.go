@@ -113,7 +113,6 @@ type Stats struct {
 	Relocated     int64 // pages rewritten by the log cleaner
 	PageInReads   int64 // log reads made by page-ins (Misses of them)
 	Consolidated  int64 // pages rewritten as one image because page-ins kept needing several reads (C3)
-	Unslotted     int64 // resident nodes moved from an arena slot to the Go heap for scans (P18)
 }
 
 type slot struct {
@@ -225,7 +224,6 @@ type Cache struct {
 	// misses (page-ins): their ratio is what a cold read costs.
 	pageInReads  atomic.Int64
 	consolidated atomic.Int64
-	unslotted    atomic.Int64 // resident nodes moved from a slot to the heap (P18)
 
 	// consolidate carries ids of pages whose page-ins keep needing
 	// several reads, to the owner's consolidator (Consolidate, C3). A send
@@ -361,37 +359,7 @@ func (c *Cache) Load(id node.PageID) (*Page, error) {
 		c.hits.Add(1)
 		return p, nil
 	}
-	return c.loadSlow(id, s, false)
-}
-
-// LoadOnHeap is Load for a reader that keeps the node past its pin (a
-// scan): the state it returns has its node on the Go heap, unless a
-// concurrent page-in or write raced it (then the caller copies what it
-// keeps, tree I13). A page-in builds the node there; a resident node in an
-// arena slot is moved there first (P18). The caller is pinned, as for
-// Load: the move reads the slot.
-func (c *Cache) LoadOnHeap(id node.PageID) (*Page, error) {
-	s := c.slot(id, false)
-	if s == nil {
-		return nil, freedErr(id)
-	}
-	if c.closed.Load() {
-		return nil, ErrClosed
-	}
-	p := s.p.Load()
-	if p == nil || p.freed || p.Node == nil {
-		return c.loadSlow(id, s, true)
-	}
-	if s.ref.Load() < 2 {
-		s.ref.Add(1)
-	}
-	c.hits.Add(1)
-	if p.Node.Slot() != nil {
-		if np := c.unslot(s, p); np != nil {
-			return np, nil
-		}
-	}
-	return p, nil
+	return c.loadSlow(id, s)
 }
 
 // Resident returns page id's current state when it is resident, else nil,
@@ -408,44 +376,9 @@ func (c *Cache) Resident(id node.PageID) *Page {
 	return nil
 }
 
-// Unslot replaces p, the state of page id that the caller read, when its
-// node is in an arena slot, with the same state with the node on the Go
-// heap, and returns that; nil when p's node is not in a slot, or p is no
-// longer the page's state, or is not decided (P18). The caller is pinned
-// since it read p (the copy reads the slot).
-func (c *Cache) Unslot(id node.PageID, p *Page) *Page {
-	if p == nil || p.Node.Slot() == nil || c.closed.Load() {
-		return nil
-	}
-	s := c.slot(id, false)
-	if s == nil {
-		return nil
-	}
-	return c.unslot(s, p)
-}
-
-// unslot is Unslot of a state p read from s whose node is in a slot.
-func (c *Cache) unslot(s *slot, p *Page) *Page {
-	if p.freed || p.prior.Load() != nil {
-		return nil // P13: may still be rolled back to a state sharing the slot
-	}
-	sl := p.Node.Slot()
-	np := withNode(p.Node.OnHeap())
-	np.Locs, np.Frags, np.freeLSN = p.Locs, p.Frags, p.freeLSN // all but the node
-	// P6, P18: over the exact state whose node was copied.
-	if !c.swap(s, p, np) {
-		return nil
-	}
-	c.unslotted.Add(1)
-	c.retireSlot(sl) // P17: no state holds it now
-	c.payForMemory()
-	return np
-}
-
 // loadSlow is Load of a page that was free, staged or not resident when
 // Load looked: it pages in, retrying when the state changes meanwhile.
-// heap: build the node on the Go heap, not in a slot (LoadOnHeap).
-func (c *Cache) loadSlow(id node.PageID, s *slot, heap bool) (*Page, error) {
+func (c *Cache) loadSlow(id node.PageID, s *slot) (*Page, error) {
 	for {
 		p := s.p.Load()
 		if p == nil || p.freed {
@@ -461,7 +394,7 @@ func (c *Cache) loadSlow(id node.PageID, s *slot, heap bool) (*Page, error) {
 		if len(p.Locs) == 0 {
 			return nil, freedErr(id) // reserved by Allocate(nil), not yet set
 		}
-		n, err := c.materialize(id, p.Locs, heap)
+		n, err := c.materialize(id, p.Locs)
 		if err != nil {
 			return nil, err
 		}
@@ -510,7 +443,7 @@ func stagedOrFreed(id node.PageID, p *Page) (*Page, error) {
 // read path, 13% of a load's CPU with the data 2x the cache, while reads
 // the OS serves from its page cache take a few microseconds; a page whose
 // page-ins keep gathering fragments is rewritten as one image, C3.)
-func (c *Cache) materialize(id node.PageID, locs []Loc, heap bool) (*node.Node, error) {
+func (c *Cache) materialize(id node.PageID, locs []Loc) (*node.Node, error) {
 	if c.log == nil || len(locs) == 0 {
 		return nil, fmt.Errorf("%w: page %d has no node and no log locations", codec.ErrCorrupt, id)
 	}
@@ -545,7 +478,7 @@ func (c *Cache) materialize(id node.PageID, locs []Loc, heap bool) (*node.Node, 
 			return
 		}
 		var a node.Allocator
-		if i == 0 && !heap {
+		if i == 0 {
 			a = c.pageInArena() // the image: the node a page-in keeps (P17)
 		}
 		sec, ok, err := codec.FindPageIn(a, body, id)
@@ -1234,7 +1167,6 @@ func (c *Cache) Stats() Stats {
 		Relocated:     c.relocated.Load(),
 		PageInReads:   c.pageInReads.Load(),
 		Consolidated:  c.consolidated.Load(),
-		Unslotted:     c.unslotted.Load(),
 	}
 }
 

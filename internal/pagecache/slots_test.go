@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"slices"
 	"testing"
 
 	"github.com/sledgo/sled/internal/codec"
@@ -147,125 +146,6 @@ func TestSlotsAccountedThroughWrites(t *testing.T) {
 		c.reclaimSlots()
 	}
 	check("freed")
-}
-
-// TestUnslotAndLoadOnHeap (P18): LoadOnHeap pages a node in on the heap,
-// and moves a resident node from its slot to the heap by a CAS over the
-// exact decided state, with the same entries and locations and no log
-// write; the slot retires and returns to the arena, and the accounting
-// stays exact. Unslot of a state that is no longer current, or of a node
-// already on the heap, changes nothing.
-func TestUnslotAndLoadOnHeap(t *testing.T) {
-	lg := openLogged(t)
-	c := lg.c
-	if c.slab == nil {
-		t.Skip("no slab")
-	}
-	var keys, vals [][]byte
-	for j := range 100 {
-		keys = append(keys, []byte(fmt.Sprintf("key%03d", j)))
-		vals = append(vals, bytes.Repeat([]byte{byte(j)}, 50))
-	}
-	id, err := c.CreatePage(node.NewLeaf([]byte{}, nil, 0, keys, vals), func(node.PageID) []codec.Section { return nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	same := func(what string, n *node.Node) {
-		t.Helper()
-		if n.Len() != len(keys) {
-			t.Fatalf("%s: %d entries, want %d", what, n.Len(), len(keys))
-		}
-		for j := range keys {
-			if k, v := n.Entry(j); !bytes.Equal(k, keys[j]) || !bytes.Equal(v, vals[j]) {
-				t.Fatalf("%s: entry %d = %q, want %q", what, j, k, keys[j])
-			}
-		}
-	}
-	exact := func(what string) {
-		t.Helper()
-		mem, table := recount(c)
-		if s := c.Stats(); s.MemBytes != mem || s.TableBytes != table || s.SlotWaiting != c.waitingCharge() {
-			t.Fatalf("%s: MemBytes %d TableBytes %d SlotWaiting %d; a recount gives %d, %d, %d",
-				what, s.MemBytes, s.TableBytes, s.SlotWaiting, mem, table, c.waitingCharge())
-		}
-	}
-
-	// A page-in for a scan: on the heap, no slot taken.
-	evictNow(t, c, id)
-	inUse, _, _ := c.SlotStats()
-	p, err := c.LoadOnHeap(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.Node.Slot() != nil {
-		t.Fatal("LoadOnHeap paged the node into a slot")
-	}
-	if in, _, _ := c.SlotStats(); in != inUse {
-		t.Fatalf("LoadOnHeap took slot bytes: %d -> %d", inUse, in)
-	}
-	same("page-in on the heap", p.Node)
-	if c.Unslot(id, p) != nil {
-		t.Fatal("Unslot moved a node that is on the heap")
-	}
-	exact("page-in on the heap")
-
-	// A page-in for a point read goes to a slot; a scan moves it out.
-	evictNow(t, c, id)
-	p = mustLoad(t, c, id)
-	if p.Node.Slot() == nil {
-		t.Fatal("Load did not page the node into a slot")
-	}
-	logged := c.Stats().LoggedBytes
-	np, err := c.LoadOnHeap(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if np == p || np.Node.Slot() != nil || np.Frags != p.Frags || !slices.Equal(np.Locs, p.Locs) {
-		t.Fatalf("LoadOnHeap of a resident slot node: same state %v, slot %v, locs %v -> %v",
-			np == p, np.Node.Slot() != nil, p.Locs, np.Locs)
-	}
-	same("moved to the heap", np.Node)
-	if cur := mustLoad(t, c, id); cur != np {
-		t.Fatal("the moved state is not the page's state")
-	}
-	if c.Stats().LoggedBytes != logged {
-		t.Fatal("moving a node to the heap wrote to the log")
-	}
-	if c.Stats().Unslotted != 1 || c.Stats().SlotWaiting == 0 {
-		t.Fatalf("Unslotted %d, SlotWaiting %d: want 1 and the slot waiting", c.Stats().Unslotted, c.Stats().SlotWaiting)
-	}
-	exact("moved to the heap")
-	if c.Unslot(id, p) != nil {
-		t.Fatal("Unslot of a state that is no longer current succeeded")
-	}
-
-	// An undecided state (P13: its transition may still roll back to the
-	// state before it, which shares its slot) stays where it is.
-	evictNow(t, c, id)
-	p = mustLoad(t, c, id)
-	s := c.slot(id, false)
-	staged := withNode(p.Node) // shares p's slot, as an overlay write's state would
-	staged.Locs, staged.Frags = p.Locs, p.Frags
-	staged.prior.Store(p)
-	if !c.swap(s, p, staged) {
-		t.Fatal("could not stage a state")
-	}
-	if c.Unslot(id, staged) != nil {
-		t.Fatal("Unslot moved the node of an undecided state")
-	}
-	staged.prior.Store(nil) // decided: now it may move, and its slot retires once
-	if np = c.Unslot(id, staged); np == nil || np.Node.Slot() != nil {
-		t.Fatal("Unslot of the decided state failed")
-	}
-	same("moved after deciding", np.Node)
-	exact("moved after deciding")
-	for range 3 {
-		c.reclaimSlots()
-	}
-	if in, _, w := c.SlotStats(); in != inUse || w != 0 {
-		t.Fatalf("after reclaim: %d slot bytes in use (want %d), %d waiting", in, inUse, w)
-	}
-	exact("reclaimed")
 }
 
 // TestIdleSlotsGoBack (M2, slab S4): once page-ins stop needing the slots

@@ -109,10 +109,7 @@
 //	    slot is reused two epochs after its page's state moves on
 //	    (pagecache P17). Callbacks (Modify's fn, ApplySorted's report) get
 //	    copies too, or slices valid only during the call where documented.
-//	I14. A reader that keeps a leaf past its pin (a Scan, a backward
-//	    iterator's SeekBefore) loads it on the heap (pagecache LoadOnHeap,
-//	    Unslot: P18) and reads it in place. When the leaf stays in its slot
-//	    (a race lost, or TestHookKeepSlots), a Scan reads it across several
+//	I14. A Scan reads a leaf in an arena slot across several
 //	    pinned operations, a run of copied entries each (I13); every run
 //	    after the first reads the leaf only while the page's current state
 //	    holds the very node object the scan first read. The scan keeps

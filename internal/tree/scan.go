@@ -9,13 +9,12 @@ import (
 // Scan reads a tree's entries in key order from a start key, one leaf
 // snapshot at a time, for a forward iterator. Every entry it returns lives
 // in memory that outlives the pinned operations that read it (I13):
-//   - a leaf on the Go heap is an immutable snapshot, read in place; a leaf
-//     read from disk is loaded or moved there first (pagecache P18), so
-//     scans that keep reading a leaf copy it once, not once each;
-//   - a leaf that stays in its arena slot (a race with a write or a
-//     page-in, or TestHookKeepSlots) is read in runs: each run is a heap
-//     copy of the next entries (node.Node.CopyRun: one allocation of their
-//     size), made under a pin. A run after the first reads the leaf only
+//   - a leaf on the Go heap is an immutable snapshot, read in place;
+//   - a leaf in an arena slot (read from disk) is read in runs: each run
+//     is a heap copy of the next entries (node.Node.CopyRun: one memmove
+//     into one allocation of their size), made under a pin, so a scan
+//     copies about what it returns, not whole leaves; a leaf with an
+//     overlay is copied as its base (one memmove, the overlay shared). A run after the first reads the leaf only
 //     while its page still holds the node the scan first read (I14);
 //     otherwise the scan seeks past the last key it returned.
 //
@@ -55,9 +54,10 @@ const (
 	maxScanRun   = 1024
 )
 
-// NewScan returns a scan of the keys >= from (> from when !inclusive).
-func (t *Tree) NewScan(from []byte, inclusive bool) *Scan {
-	return &Scan{t: t, last: from, incl: inclusive}
+// Start makes s a scan of t's keys >= from (> from when !inclusive); a
+// Scan is a value, so that an iterator embeds it without an allocation.
+func (s *Scan) Start(t *Tree, from []byte, inclusive bool) {
+	*s = Scan{t: t, last: from, incl: inclusive}
 }
 
 // Next returns the next entry, or ok == false at the end or on err.
@@ -115,7 +115,7 @@ func (s *Scan) seek() error {
 	defer g.Unpin()
 	key, inclusive := s.last, s.incl
 	for {
-		id, p, err := s.t.descendFor(key, 0, false, nil, false, !TestHookKeepSlots.Load())
+		id, p, err := s.t.descend(key, 0, false, nil, false)
 		if err != nil {
 			return err
 		}
@@ -125,7 +125,7 @@ func (s *Scan) seek() error {
 			i++
 		}
 		if i < n.Len() {
-			s.enter(s.t.inPlace(id, p, !TestHookKeepSlots.Load()), id, i) // P18
+			s.enter(n, id, i)
 			return nil
 		}
 		if n.Hi() == nil {
@@ -142,7 +142,7 @@ func (s *Scan) seek() error {
 func (s *Scan) rightLeaf() (moved bool, err error) {
 	g := s.t.pc.Pin()
 	defer g.Unpin()
-	r, ok, err := s.t.rightOf(s.hi, s.right, !TestHookKeepSlots.Load())
+	r, ok, err := s.t.rightOf(s.hi, s.right)
 	if err != nil || !ok || r.Len() == 0 {
 		return false, err
 	}
@@ -197,6 +197,13 @@ func (s *Scan) copyRun() {
 		s.run = firstScanRun
 	case s.run < maxScanRun:
 		s.run *= 2
+	}
+	if s.n.Overlaid() {
+		// A copy of the base, sharing the overlay (on the heap already):
+		// one memmove, where copying part of the merged view walks it.
+		s.rd, s.data = s.n.OnHeap(), nil
+		s.cur, s.left = s.rd.CursorAt(s.i), s.count-s.i
+		return
 	}
 	end := min(s.count, s.i+s.run)
 	s.left = end - s.i

@@ -5,7 +5,6 @@ import (
 	"math"
 
 	"github.com/sledgo/sled/internal/node"
-	"github.com/sledgo/sled/internal/pagecache"
 )
 
 // Seek returns the leaf holding the smallest key >= key (> key when
@@ -46,13 +45,12 @@ func (t *Tree) Seek(key []byte, inclusive bool, want int) (n *node.Node, i int, 
 // (the snapshot is of the last leaf, its right page was freed or merged
 // away, or reads another range now) means: seek from hi instead. A scan
 // over many small leaves then costs a page load per leaf, not a descent
-// per leaf. The caller is pinned, and reads the node as I13 says; heap:
-// load it as a reader that keeps it (pagecache LoadOnHeap, P18).
-func (t *Tree) rightOf(hi []byte, next node.PageID, heap bool) (r *node.Node, ok bool, err error) {
+// per leaf. The caller is pinned, and reads the node as I13 says.
+func (t *Tree) rightOf(hi []byte, next node.PageID) (r *node.Node, ok bool, err error) {
 	if hi == nil || next == 0 {
 		return nil, false, nil
 	}
-	p, err := t.loadFor(next, heap)
+	p, err := t.load(next)
 	if err == errRestart {
 		return nil, false, nil // freed: merged into the snapshot's page
 	}
@@ -67,36 +65,31 @@ func (t *Tree) rightOf(hi []byte, next node.PageID, heap bool) (r *node.Node, ok
 }
 
 // SeekBefore returns the leaf holding the greatest key < key (<= key when
-// inclusive; key == nil means +infinity) and that key's index. With want
-// > 1 (a backward iterator, which keeps the leaf) a leaf read from disk is
-// loaded or moved onto the heap (I14, pagecache P18) and returned whole;
-// otherwise, or when it stays in its arena slot, it comes as a heap copy
-// of the want entries up to i (fewer at the leaf's start).
+// inclusive; key == nil means +infinity) and that key's index; as for
+// Seek, a leaf in an arena slot comes as a heap copy of the want entries
+// up to i (fewer at the leaf's start).
 func (t *Tree) SeekBefore(key []byte, inclusive bool, want int) (n *node.Node, i int, ok bool, err error) {
 	g := t.pc.Pin()
 	defer g.Unpin()
-	// A caller that wants a run (a backward iterator) keeps the leaf: it
-	// reads it in place on the heap (pagecache P18), as a forward Scan.
-	keep := want > 1 && !TestHookKeepSlots.Load()
 	for {
 		var j int
 		if inclusive && key != nil {
-			id, p, err := t.descendFor(key, 0, false, nil, false, keep)
+			_, p, err := t.descend(key, 0, false, nil, false)
 			if err != nil {
 				return nil, 0, false, err
 			}
-			n = t.inPlace(id, p, keep)
+			n = p.Node
 			i, found := n.Search(key)
 			if found {
 				return before(n, i, want)
 			}
 			j = i - 1
 		} else {
-			id, p, err := t.descendFor(key, 0, true, nil, false, keep)
+			_, p, err := t.descend(key, 0, true, nil, false)
 			if err != nil {
 				return nil, 0, false, err
 			}
-			n = t.inPlace(id, p, keep)
+			n = p.Node
 			if key == nil {
 				j = n.Len() - 1
 			} else {
@@ -112,17 +105,6 @@ func (t *Tree) SeekBefore(key []byte, inclusive bool, want int) (n *node.Node, i
 		}
 		key, inclusive = n.Lo(), false
 	}
-}
-
-// inPlace is the node of state p of page id, moved from its arena slot to
-// the heap first when keep (pagecache Unslot, P18) and that succeeds.
-func (t *Tree) inPlace(id node.PageID, p *pagecache.Page, keep bool) *node.Node {
-	if keep && p.Node.Slot() != nil {
-		if np := t.pc.Unslot(id, p); np != nil {
-			return np.Node
-		}
-	}
-	return p.Node
 }
 
 // before is SeekBefore's result for entry i of n: the run of up to want

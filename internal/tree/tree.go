@@ -69,17 +69,7 @@ var errRestart = errors.New("tree: restart")
 var errLevelGone = errors.New("tree: level gone")
 
 func (t *Tree) load(id node.PageID) (*pagecache.Page, error) {
-	return t.loadFor(id, false)
-}
-
-// loadFor is load; heap: for a reader that keeps the node past its pin
-// (pagecache LoadOnHeap, P18).
-func (t *Tree) loadFor(id node.PageID, heap bool) (p *pagecache.Page, err error) {
-	if heap {
-		p, err = t.pc.LoadOnHeap(id)
-	} else {
-		p, err = t.pc.Load(id)
-	}
+	p, err := t.pc.Load(id)
 	if errors.Is(err, pagecache.ErrFreed) {
 		return nil, errRestart // I10
 	}
@@ -90,12 +80,6 @@ func (t *Tree) loadFor(id node.PageID, heap bool) (p *pagecache.Page, err error)
 // change into it in Modify. Tests use it to widen race windows; it is nil
 // in production.
 var TestHookBeforeCAS atomic.Pointer[func()]
-
-// TestHookKeepSlots, when true, makes scans leave leaves in arena slots
-// where they are and copy runs of them (I14) instead of moving them to
-// the heap (pagecache P18), so tests reach the copy path deterministically.
-// It is false in production.
-var TestHookKeepSlots atomic.Bool
 
 // maxRestarts bounds retries of one operation so that a broken structure
 // is reported instead of looping forever.
@@ -161,14 +145,6 @@ type frame struct {
 // meets. Without help (readers), it changes nothing: it reads around
 // unfinished changes (I11), so readers never write a page or the log.
 func (t *Tree) descend(key []byte, level uint8, before bool, path *[]frame, help bool) (node.PageID, *pagecache.Page, error) {
-	return t.descendFor(key, level, before, path, help, false)
-}
-
-// descendFor is descend; heapLeaf (a scan, which keeps the leaf past its
-// pin) loads the leaf it ends at with pagecache LoadOnHeap, which may move
-// a resident leaf from an arena slot to the heap (P18): the page's state
-// changes, its content does not.
-func (t *Tree) descendFor(key []byte, level uint8, before bool, path *[]frame, help, heapLeaf bool) (node.PageID, *pagecache.Page, error) {
 	for restarts := 0; ; restarts++ {
 		if restarts > maxRestarts {
 			return 0, nil, fmt.Errorf("%w: descent for %q does not converge", ErrCorrupt, key)
@@ -176,7 +152,7 @@ func (t *Tree) descendFor(key []byte, level uint8, before bool, path *[]frame, h
 		if path != nil {
 			*path = (*path)[:0]
 		}
-		id, p, err := t.descendOnce(key, level, before, path, help, heapLeaf)
+		id, p, err := t.descendOnce(key, level, before, path, help)
 		if err == errRestart {
 			continue
 		}
@@ -194,7 +170,7 @@ func (t *Tree) moveRight(n *node.Node, key []byte, before bool) bool {
 	return bytes.Compare(key, n.Hi()) >= 0
 }
 
-func (t *Tree) descendOnce(key []byte, level uint8, before bool, path *[]frame, help, heapLeaf bool) (node.PageID, *pagecache.Page, error) {
+func (t *Tree) descendOnce(key []byte, level uint8, before bool, path *[]frame, help bool) (node.PageID, *pagecache.Page, error) {
 	id := t.root
 	p, err := t.pc.Load(id)
 	if errors.Is(err, pagecache.ErrFreed) {
@@ -226,7 +202,7 @@ func (t *Tree) descendOnce(key []byte, level uint8, before bool, path *[]frame, 
 				return 0, nil, fmt.Errorf("%w: page %d has a high key and no right sibling", ErrCorrupt, id)
 			}
 			id = n.Next()
-			if p, err = t.loadFor(id, heapLeaf && n.Level() == 0); err != nil {
+			if p, err = t.load(id); err != nil {
 				return 0, nil, err
 			}
 			continue
@@ -256,7 +232,7 @@ func (t *Tree) descendOnce(key []byte, level uint8, before bool, path *[]frame, 
 			*path = append(*path, frame{id, p})
 		}
 		cid := n.Kid(i)
-		cp, err := t.loadFor(cid, heapLeaf && n.Level() == 1)
+		cp, err := t.load(cid)
 		if err != nil {
 			return 0, nil, err
 		}

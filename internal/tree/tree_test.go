@@ -287,7 +287,7 @@ func TestLongKeys(t *testing.T) {
 func nextLeaf(tr *Tree, n *node.Node) (*node.Node, bool, error) {
 	g := tr.pc.Pin()
 	defer g.Unpin()
-	r, ok, err := tr.rightOf(n.Hi(), n.Next(), false)
+	r, ok, err := tr.rightOf(n.Hi(), n.Next())
 	if ok {
 		r = r.OnHeap()
 	}
