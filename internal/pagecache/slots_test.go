@@ -77,19 +77,7 @@ func TestSlotsAccountedThroughWrites(t *testing.T) {
 	if c.slab == nil {
 		t.Skip("no slab")
 	}
-	var ids []node.PageID
-	for i := range 8 {
-		var keys, vals [][]byte
-		for j := range 100 {
-			keys = append(keys, []byte(fmt.Sprintf("key%03d", j)))
-			vals = append(vals, bytes.Repeat([]byte{byte(i)}, 50))
-		}
-		id, err := c.CreatePage(node.NewLeaf([]byte{}, nil, 0, keys, vals), func(node.PageID) []codec.Section { return nil })
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, id)
-	}
+	ids := leafPages(t, c, 8, 50)
 	check := func(what string) {
 		t.Helper()
 		var held int64
@@ -162,19 +150,7 @@ func TestIdleSlotsGoBack(t *testing.T) {
 	}
 	keep := int64(64 << 10)
 	c.slab.SetKeep(keep) // below what the test's pages take (Open sets capacity/16)
-	var ids []node.PageID
-	for i := range 64 {
-		var keys, vals [][]byte
-		for j := range 100 {
-			keys = append(keys, []byte(fmt.Sprintf("key%03d", j)))
-			vals = append(vals, bytes.Repeat([]byte{byte(i)}, 100))
-		}
-		id, err := c.CreatePage(node.NewLeaf([]byte{}, nil, 0, keys, vals), func(node.PageID) []codec.Section { return nil })
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, id)
-	}
+	ids := leafPages(t, c, 64, 100)
 	for _, id := range ids {
 		evictNow(t, c, id)
 		if p := mustLoad(t, c, id); p.Node.Slot() == nil {
@@ -198,4 +174,24 @@ func TestIdleSlotsGoBack(t *testing.T) {
 		t.Fatalf("the arena still holds its high-water mark: %d of %d", held, peak)
 	}
 	t.Logf("held %d at the peak, %d after trims (%d in use, keep %d)", peak, held, inUse, keep)
+}
+
+// leafPages creates n leaf pages of 100 entries with values of valLen
+// bytes, page i's values all byte i.
+func leafPages(t *testing.T, c *Cache, n, valLen int) []node.PageID {
+	t.Helper()
+	var ids []node.PageID
+	for i := range n {
+		var keys, vals [][]byte
+		for j := range 100 {
+			keys = append(keys, []byte(fmt.Sprintf("key%03d", j)))
+			vals = append(vals, bytes.Repeat([]byte{byte(i)}, valLen))
+		}
+		id, err := c.CreatePage(node.NewLeaf([]byte{}, nil, 0, keys, vals), func(node.PageID) []codec.Section { return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids
 }
