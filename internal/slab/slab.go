@@ -27,7 +27,8 @@
 //	    to the system (MADV_DONTNEED) the whole pages of the free slots of
 //	    each class that no Get needed since the previous Trim (the class's
 //	    low-water mark of free slots), oldest first, while the free slots
-//	    that hold memory (Warm) are over Keep bytes, and files them as
+//	    that hold memory (Warm) are over Keep bytes and over a quarter of
+//	    InUse, and files them as
 //	    cold. The slots are off every list while their pages go back
 //	    (outside any lock), so no Get hands them out meanwhile. Get takes a
 //	    warm slot first, then a cold one (whose pages fault back in,
@@ -271,6 +272,12 @@ func (a *Arena) Put(b []byte) {
 	a.ops.Add(1)
 }
 
+// surplus: Trim keeps free slots worth up to 1/surplus of the slots in
+// use (or Keep, if more), so that an arena whose free slots are a small
+// share of what it holds, churning at a steady size, does not fault pages
+// back in for little gain.
+const surplus = 4
+
 // TrimEvery is the Gets and Puts between two trims that TrimIfDue makes.
 const TrimEvery = 1 << 16
 
@@ -300,7 +307,7 @@ func (a *Arena) Trim() {
 		c := &a.classes[i]
 		c.mu.Lock()
 		n := c.low // idle through the whole interval: the oldest n
-		if over := a.warm.Load() - a.keep.Load(); over <= 0 || c.size < int(pageSize) {
+		if over := a.warm.Load() - max(a.keep.Load(), a.inUse.Load()/surplus); over <= 0 || c.size < int(pageSize) {
 			n = 0 // within Keep, or slots smaller than a page (they share pages)
 		} else {
 			n = min(n, int((over+int64(c.size)-1)/int64(c.size)))
