@@ -113,27 +113,16 @@ func (s *Scan) fail(err error) error {
 func (s *Scan) seek() error {
 	g := s.t.pc.Pin()
 	defer g.Unpin()
-	key, inclusive := s.last, s.incl
-	for {
-		id, p, err := s.t.descend(key, 0, false, nil, false)
-		if err != nil {
-			return err
-		}
-		n := p.Node
-		i, found := n.Search(key)
-		if found && !inclusive {
-			i++
-		}
-		if i < n.Len() {
-			s.enter(n, id, i)
-			return nil
-		}
-		if n.Hi() == nil {
-			s.Close()
-			return nil
-		}
-		key, inclusive = n.Hi(), true
+	n, id, i, ok, err := s.t.seekPinned(s.last, s.incl)
+	if err != nil {
+		return err
 	}
+	if !ok {
+		s.Close()
+		return nil
+	}
+	s.enter(n, id, i)
+	return nil
 }
 
 // rightLeaf makes current the right sibling of the finished leaf, when

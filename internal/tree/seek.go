@@ -16,10 +16,22 @@ import (
 func (t *Tree) Seek(key []byte, inclusive bool, want int) (n *node.Node, i int, ok bool, err error) {
 	g := t.pc.Pin()
 	defer g.Unpin()
+	n, _, i, ok, err = t.seekPinned(key, inclusive)
+	if !ok {
+		return nil, 0, false, err
+	}
+	n, i = handOut(n, i, runEnd(i, want, n.Len()), i)
+	return n, i, true, nil
+}
+
+// seekPinned is Seek for a pinned caller: the leaf as read (maybe in an
+// arena slot, I13), its page, and the index of the smallest key >= key
+// (> key when !inclusive); ok == false when there is none.
+func (t *Tree) seekPinned(key []byte, inclusive bool) (n *node.Node, id node.PageID, i int, ok bool, err error) {
 	for {
-		_, p, err := t.descend(key, 0, false, nil, false)
+		id, p, err := t.descend(key, 0, false, nil, false)
 		if err != nil {
-			return nil, 0, false, err
+			return nil, 0, 0, false, err
 		}
 		n := p.Node
 		i, found := n.Search(key)
@@ -27,11 +39,10 @@ func (t *Tree) Seek(key []byte, inclusive bool, want int) (n *node.Node, i int, 
 			i++
 		}
 		if i < n.Len() {
-			n, i = handOut(n, i, runEnd(i, want, n.Len()), i)
-			return n, i, true, nil
+			return n, id, i, true, nil
 		}
 		if n.Hi() == nil {
-			return nil, 0, false, nil
+			return nil, 0, 0, false, nil
 		}
 		key, inclusive = n.Hi(), true
 	}
