@@ -58,6 +58,13 @@ type Config struct {
 	// when there is no database at Path.
 	ReadOnly bool
 
+	// MaxSnapshotBytes bounds the memory that open snapshots (and Views)
+	// make writes keep: the old values they overwrite, held as versions
+	// (Snapshot). Beyond it the oldest open snapshots expire and their
+	// reads return ErrSnapshotExpired. 0 = default (a quarter of
+	// CacheCapacityBytes, at least 64 MiB); it is not part of the cache.
+	MaxSnapshotBytes int64
+
 	// NodeMaxEntries bounds the entries of a tree node before it splits;
 	// 0 = default (64). Small values (>= 4) make structure changes frequent,
 	// which tests use to exercise splits and merges.
@@ -77,6 +84,9 @@ func (c Config) EnsureDefaults() Config {
 	}
 	if c.NodeMaxEntries == 0 {
 		c.NodeMaxEntries = DefaultNodeMaxEntries
+	}
+	if c.MaxSnapshotBytes == 0 {
+		c.MaxSnapshotBytes = max(c.CacheCapacityBytes/4, 64<<20)
 	}
 	if c.FS == nil {
 		c.FS = vfs.Default
@@ -107,6 +117,9 @@ func (c Config) Validate() error {
 	}
 	if c.SegmentSizeBytes < 0 || (c.SegmentSizeBytes > 0 && c.SegmentSizeBytes < 64<<10) || c.SegmentSizeBytes > 1<<30 {
 		bad("SegmentSizeBytes %d is outside 64 KiB..1 GiB", c.SegmentSizeBytes)
+	}
+	if c.MaxSnapshotBytes < 0 {
+		bad("MaxSnapshotBytes %d is negative", c.MaxSnapshotBytes)
 	}
 	if c.NodeMaxEntries < 0 || (c.NodeMaxEntries > 0 && c.NodeMaxEntries < 4) || c.NodeMaxEntries > 4096 {
 		bad("NodeMaxEntries %d is outside 4..4096", c.NodeMaxEntries)

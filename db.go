@@ -3,6 +3,7 @@ package sled
 import (
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"slices"
 	"sort"
@@ -57,9 +58,10 @@ type DB struct {
 	pc        *pagecache.Cache
 	treeCfg   tree.Config
 	recovered bool
+	redone    int // commits Open finished from their redo records (T7)
 
-	gate gate    // batches against single-key writers (gate.go)
-	ops  opGroup // operations in flight, drained by Close (ops.go)
+	tx  txState // concurrency control: stripes, clock, versions (txcommit.go)
+	ops opGroup // operations in flight, drained by Close (ops.go)
 
 	// The lifecycle: closed is set once, by Close, before it drains ops;
 	// poisoned holds the first error that makes the database unusable.
@@ -134,6 +136,9 @@ func (c Config) Open() (*DB, error) {
 	}
 	db.mu.trees = map[string]*Tree{}
 	db.mu.created = map[string]log.LSN{}
+	db.tx.seed = maphash.MakeSeed()
+	db.tx.vs.gens.Store(&[]*vgen{{}})
+	db.tx.vs.limit = c.MaxSnapshotBytes
 	if err := db.openDir(); err != nil {
 		return nil, err
 	}
@@ -186,9 +191,6 @@ func (db *DB) OpenTree(name string) (*Tree, error) {
 	if db.cfg.ReadOnly {
 		return nil, fmt.Errorf("%w: tree %q does not exist and cannot be created", ErrReadOnly, name)
 	}
-	// Lock order: the gate, then mu (as snapshot does).
-	c := db.gate.enterWrite()
-	defer db.gate.exitWrite(c)
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	if t, ok := db.mu.trees[name]; ok {
@@ -208,9 +210,6 @@ func (db *DB) DropTree(name string) error {
 	if name == DefaultTreeName {
 		return ErrDefaultTree
 	}
-	// Lock order: the gate, then mu (as snapshot does).
-	c := db.gate.enterWrite()
-	defer db.gate.exitWrite(c)
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	t, ok := db.mu.trees[name]

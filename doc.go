@@ -21,6 +21,22 @@
 // log after it; a background cleaner rewrites the live pages of mostly-dead
 // segments and removes them.
 //
+// # Transactions and snapshots
+//
+// DB.Transaction runs a function in a serializable read-write transaction
+// over any trees; DB.View and DB.Snapshot read one consistent committed
+// state. Transactions are optimistic: reads go to the trees as they are,
+// writes are buffered, and the commit locks the stripes of the keys read
+// and written (a table of locks by key hash, so transactions on disjoint
+// keys commit in parallel), checks that every read still holds, and
+// installs the writes as one atomic step that readers see whole. A
+// transaction that finds a read changed runs again (MaxTxAttempts). Single-key
+// writes take their key's stripe too, so they serialize with transactions.
+// Readers never wait: a reader that meets a commit installing reads the
+// values it replaces. Snapshots are timestamps: while one is open, writes
+// keep the values they overwrite in memory (bounded by
+// Config.MaxSnapshotBytes); see Snapshot.
+//
 // # Durability
 //
 // Flush makes every write that returned before it durable; concurrent
@@ -50,8 +66,64 @@
 //   - A subscriber that stops reading stalls writers under its prefix once its
 //     buffer is full (events are never dropped); see Subscriber.
 //   - Len, Clear, Checksum and Export are not atomic while writes run.
-//   - ApplyBatch (and PopMin/PopMax when the edge leaf is empty) briefly
-//     excludes the other writers of the database; readers never wait for
-//     writers, only for a batch being applied.
+//   - A transaction's function may observe a state that its commit then
+//     finds in conflict (that run is discarded and the function runs
+//     again); it must not call writes of the database itself.
+//   - Update, FetchAndUpdate, CompareAndSwap and Merge callbacks run while
+//     their key's stripe is held: they must not write to the database.
 //   - Stats walks the page table: call it for monitoring, not per operation.
 package sled
+
+// Invariants of the concurrency control (transactions, batches, snapshots;
+// tx*.go). Every lock-free or locking step that keeps one names it.
+//
+//	T1. Every write of a key (single-key operation, transaction, batch,
+//	    pop) holds the key's stripe from before it reads the key's value
+//	    until its change is in the tree and, for a multi-key commit, its
+//	    end record is appended. A committing transaction also holds the
+//	    stripes of the keys it read. Stripes are locked in increasing
+//	    index order, so no two writers wait for each other in a cycle.
+//	T2. A transaction commits only if, with those stripes held, every
+//	    point read gives the value it gave and every range read, read
+//	    again as readers read, gives the entries it gave up to where the
+//	    transaction stopped (to its end if it read it all); otherwise it
+//	    writes nothing. It is serialized at that validation.
+//	T3. A multi-key commit stores itself in the stripe of every key it
+//	    holds (stripe.inst), with the pre-image of every key it writes,
+//	    before its first change to a tree, and becomes committed (its
+//	    timestamp) only after its last; it clears the stripes after that.
+//	    A reader reads the tree first and the stripe second, and returns
+//	    the pre-image while the commit is not committed. A positioned read
+//	    (First, GetGT, ...) corrects with every commit installing in its
+//	    tree and retries when the clock moved during it.
+//	T4. While versions are recorded, a write loads the recording flag and
+//	    the current generation under its stripe, records the key's old
+//	    value (state writing) before the tree changes, and publishes its
+//	    timestamp only after: writing -> committing -> clock.Add(1). A
+//	    write that changed nothing becomes aborted. A version's new value
+//	    is written before its timestamp is published.
+//	T5. A snapshot's timestamp is the clock read after recording is on
+//	    and every stripe was locked and released once since (no write
+//	    that does not record is in flight). It reads a key from the tree,
+//	    then its versions in generation and list order: the first that is
+//	    writing or has a timestamp after the snapshot gives its old value;
+//	    else the last one's new value; else the tree's. A committing state
+//	    is waited out: it lasts a few instructions.
+//	T6. A generation is dropped only when sealed (a newer one takes the
+//	    writes, every stripe was locked once since, and its seal clock was
+//	    read after) and every open snapshot's timestamp is at or after the
+//	    seal clock. Recording stops only when no snapshot is open.
+//	T7. A multi-key commit appends its redo record (every write) before
+//	    its first change to a tree and its end record after its last,
+//	    before it releases its stripes; it is registered from before the
+//	    redo record until after the end record. A page-table snapshot's
+//	    replay start is at most the log tail read when each registered
+//	    commit registered. Open applies every redo record without an end
+//	    record, in log order, and appends its end record.
+//	T8. The clock only grows; each commit takes a distinct timestamp.
+//	T9. A transaction with range reads and writes announces its ranges,
+//	    sweeps every stripe it does not hold, then locks and validates. A
+//	    writer checks the announced ranges after locking its stripes: it
+//	    waits out one validated (holding its stripes) and releases its
+//	    stripes to wait for one not yet validated; a transaction with
+//	    ranges that would write into another's aborts instead.

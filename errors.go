@@ -5,6 +5,10 @@ import (
 	"fmt"
 )
 
+// errForeignTree is returned when a transaction or snapshot is given a
+// tree of another database.
+var errForeignTree = errors.New("sled: the tree belongs to another database")
+
 var (
 	// ErrClosed is returned when the database, or a tree of it, is used
 	// after Close.
@@ -32,6 +36,15 @@ var (
 	// ErrReadOnly is returned by every write to a database opened with
 	// Config.ReadOnly.
 	ErrReadOnly = errors.New("sled: database is open read-only")
+	// ErrTxTooLarge is returned by Transaction and ApplyBatch when a
+	// transaction or batch is over MaxTxBytes or MaxTxOps; nothing is
+	// written.
+	ErrTxTooLarge = errors.New("sled: transaction too large")
+	// ErrSnapshotClosed is returned by a Snapshot used after Close.
+	ErrSnapshotClosed = errors.New("sled: snapshot closed")
+	// ErrSnapshotExpired is returned by a Snapshot (or a View) that the
+	// version limit expired (Config.MaxSnapshotBytes).
+	ErrSnapshotExpired = errors.New("sled: snapshot expired: the versions it needed exceeded Config.MaxSnapshotBytes")
 	// ErrInvalidConfig is matched by every error of Config validation.
 	ErrInvalidConfig = errors.New("sled: invalid config")
 )

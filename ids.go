@@ -38,9 +38,7 @@ func (db *DB) reserveIDs() error {
 	// A snapshot taken while the reservation's record is in flight must
 	// record the new high-water: its replay would start past the record.
 	db.ids.pending.Store(high)
-	c := db.gate.enterWrite()
 	_, err := db.pc.LogMeta(codec.Section{Kind: codec.SecIDReserve, Value: high})
-	db.gate.exitWrite(c)
 	if err == nil {
 		err = db.log.Flush()
 	}

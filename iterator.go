@@ -37,6 +37,12 @@ type Iterator struct {
 	idx  int
 	key  []byte
 	val  []byte
+	// src, when set, makes the entries instead of the tree (transactions
+	// and snapshots); called at the first Next with the direction. x is
+	// what it made.
+	src func(rev bool) iterSource
+	x   iterSource
+
 	// run is how many entries the next backward leaf fetch asks for
 	// (tree.SeekBefore): a leaf read from disk is moved to the heap and
 	// read in place; one that stays in its slot (a race lost) comes as a
@@ -107,9 +113,12 @@ func (it *Iterator) Next() bool {
 		return it.fail(err)
 	}
 	var ok bool
-	if it.rev {
+	switch {
+	case it.src != nil:
+		ok = it.fromSource()
+	case it.rev:
 		ok = it.prev()
-	} else {
+	default:
 		ok = it.next()
 	}
 	if !ok {
@@ -129,6 +138,33 @@ func (it *Iterator) end() {
 	it.done = true
 	it.key, it.val, it.leaf = nil, nil, nil
 	it.scan.Close()
+	if it.x != nil {
+		it.x.close()
+		it.x = nil
+	}
+	it.src = nil
+}
+
+// iterSource makes an iterator's entries in its order.
+type iterSource interface {
+	next() (k, v []byte, ok bool, err error)
+	close()
+}
+
+func (it *Iterator) fromSource() bool {
+	if !it.started {
+		it.started = true
+		it.x = it.src(it.rev)
+	}
+	k, v, ok, err := it.x.next()
+	if err != nil {
+		return it.fail(it.t.mapErr(err))
+	}
+	if !ok {
+		return false
+	}
+	it.key, it.val = k, v
+	return true
 }
 
 func (it *Iterator) next() bool {

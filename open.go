@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
+	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -190,6 +193,9 @@ func (db *DB) recover() error {
 		}
 		db.ids.high.Store(snap.IDHigh)
 	}
+	// T7: the redo records of multi-key commits whose end record is not
+	// in the log; recovery finishes them below.
+	redo := map[log.LSN][]codec.Section{}
 	replay := func(lsn log.LSN, kind log.Kind, body []byte) error {
 		raw, err := db.pc.Decode(kind, body)
 		if err != nil {
@@ -216,6 +222,10 @@ func (db *DB) recover() error {
 				if s.Value > db.ids.high.Load() {
 					db.ids.high.Store(s.Value)
 				}
+			case codec.SecTxRedo:
+				redo[lsn] = append(redo[lsn], copyRedo(s)) // body is only valid during the call
+			case codec.SecTxEnd:
+				delete(redo, log.LSN(s.Value))
 			default:
 				if err := db.pc.Replay(lsn, shares[i], s); err != nil {
 					return err
@@ -265,6 +275,56 @@ func (db *DB) recover() error {
 		}
 	}
 	db.Tree = db.mu.trees[DefaultTreeName]
+	return db.finishCommits(redo)
+}
+
+// copyRedo copies a redo section out of the record being replayed.
+func copyRedo(s codec.Section) codec.Section {
+	ops := make([]node.Delta, len(s.Delta.Ops))
+	for i, op := range s.Delta.Ops {
+		ops[i] = node.Delta{Kind: op.Kind, Key: clone(op.Key)}
+		if op.Kind == node.DeltaSet {
+			ops[i].Val = clone(op.Val)
+		}
+	}
+	s.Delta.Ops = ops
+	return s
+}
+
+// finishCommits applies, in log order, the writes of every multi-key
+// commit whose redo record is in the log but whose end record is not
+// (T7), and logs their end records. Nothing written after such a commit
+// survived (its stripes were held until its end record), so its writes are
+// the newest of their keys. A tree missing now was dropped after it.
+func (db *DB) finishCommits(redo map[log.LSN][]codec.Section) error {
+	if len(redo) == 0 {
+		return nil
+	}
+	if db.cfg.ReadOnly {
+		return fmt.Errorf("sled: open: the log ends inside the commit of a transaction or batch (redo record at %d); open the database for writing once to finish it", slices.Min(slices.Collect(maps.Keys(redo))))
+	}
+	for _, lsn := range slices.Sorted(maps.Keys(redo)) {
+		for _, s := range redo[lsn] {
+			t := db.mu.trees[s.Name]
+			if t == nil {
+				continue
+			}
+			ops := make([]tree.BatchOp, len(s.Delta.Ops))
+			for i, op := range s.Delta.Ops {
+				ops[i] = tree.BatchOp{Key: op.Key, Val: op.Val, Delete: op.Kind == node.DeltaDel}
+			}
+			if err := t.t.ApplySorted(ops, func(int, []byte, bool) {}); err != nil {
+				return openErr(fmt.Errorf("finishing the commit at %d: %w", lsn, err))
+			}
+		}
+		if _, err := db.pc.LogMeta(codec.Section{Kind: codec.SecTxEnd, Value: uint64(lsn)}); err != nil {
+			return openErr(err)
+		}
+	}
+	if err := db.log.Flush(); err != nil {
+		return openErr(err)
+	}
+	db.redone = len(redo)
 	return nil
 }
 
@@ -294,7 +354,7 @@ func (db *DB) readSnapshot(name string) (*codec.Snapshot, error) {
 }
 
 func (db *DB) newTree(name string, root node.PageID) *Tree {
-	return &Tree{db: db, name: name, t: tree.Open(db.pc, root, db.treeCfg), gate: &db.gate}
+	return &Tree{db: db, name: name, t: tree.Open(db.pc, root, db.treeCfg), salt: rand.Uint64()}
 }
 
 // createTree creates and logs a new tree; the caller holds db.mu (or runs

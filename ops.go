@@ -3,8 +3,16 @@ package sled
 import (
 	"math/rand/v2"
 	"runtime"
+	"sync/atomic"
 	"time"
 )
+
+const opShards = 16
+
+type paddedCount struct {
+	n atomic.Int64
+	_ [56]byte
+}
 
 // opGroup counts the writes (and other operations that change files) in
 // flight so that Close can drain them: after Close has set closed and
@@ -19,15 +27,15 @@ import (
 // An operation increments a counter of one shard (one uncontended atomic
 // add) and then checks closed; Close sets closed and then waits for every
 // shard to reach zero. On sequentially consistent atomics at least one of
-// them sees the other (the Dekker pattern, as in gate.go).
+// them sees the other (the Dekker pattern).
 type opGroup struct {
-	shards [gateShards]paddedCount
+	shards [opShards]paddedCount
 }
 
 // enter registers an operation, or returns ErrClosed (or the poison error)
 // when the database is closed. The caller calls db.exit(c) when done.
 func (db *DB) enter() (*paddedCount, error) {
-	c := &db.ops.shards[rand.Uint32()%gateShards]
+	c := &db.ops.shards[rand.Uint32()%opShards]
 	c.n.Add(1)
 	if err := db.usable(); err != nil {
 		c.n.Add(-1)

@@ -69,9 +69,7 @@ func (db *DB) consolidator() {
 			if db.log.Err() != nil || db.poisoned.Load() != nil {
 				continue // the log's or the poison's error already reaches every writer
 			}
-			c := db.gate.enterWrite()
 			err := db.pc.Consolidate(sc)
-			db.gate.exitWrite(c)
 			db.backgroundFailed(err)
 		}
 	}
@@ -109,8 +107,12 @@ func (db *DB) writeSnapshot() (*codec.Snapshot, error) {
 	db.snap.mu.Lock()
 	defer db.snap.mu.Unlock()
 	snap := &codec.Snapshot{}
-	c := db.gate.enterWrite()
 	from := db.log.CompletePrefix()
+	// T7: replay starts at or before the redo record of every multi-key
+	// commit in flight (one registering later logs its redo after from).
+	if lo, ok := db.tx.reg.minLSN(); ok && lo < from {
+		from = lo
+	}
 	snap.LSN = uint64(from)
 	snap.NextPage = db.pc.SnapshotPages(func(id node.PageID, locs []pagecache.Loc) {
 		e := codec.PageEntry{ID: id, Locs: make([]uint64, len(locs)), Sizes: make([]uint32, len(locs))}
@@ -128,7 +130,6 @@ func (db *DB) writeSnapshot() (*codec.Snapshot, error) {
 	db.mu.Unlock()
 	snap.IDHigh = max(db.ids.high.Load(), db.ids.pending.Load())
 	tail := db.log.Tail()
-	db.gate.exitWrite(c)
 	// Every record the scan saw is below tail; wait for the reservations
 	// in flight to complete, then make them durable.
 	for db.log.CompletePrefix() < tail && db.log.Err() == nil {

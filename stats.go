@@ -2,6 +2,8 @@ package sled
 
 // Stats and sizes.
 
+import "time"
+
 // SizeOnDisk returns the bytes used by the database's files.
 func (db *DB) SizeOnDisk() (int64, error) {
 	op, err := db.enter()
@@ -73,6 +75,15 @@ type Stats struct {
 
 	BackgroundErrors int64 // rounds of cleaning or snapshotting that failed since Open
 	BackgroundError  error // the last such failure, nil if none
+
+	TxCommits         int64         // multi-key commits (transactions and batches that wrote) since Open
+	TxConflicts       int64         // transaction runs that found a conflict and ran again (or gave up)
+	SnapshotsOpen     int           // open snapshots (Views included)
+	OldestSnapshotAge time.Duration // age of the oldest open snapshot; 0 when none
+	SnapshotVersions  int64         // old values writes keep for open snapshots
+	SnapshotBytes     int64         // memory those versions hold (bounded by Config.MaxSnapshotBytes)
+	SnapshotsExpired  int64         // snapshots expired by that bound since Open
+	TxFinishedAtOpen  int           // commits Open finished from their redo records (a crash during their install)
 }
 
 // Stats returns counters of the database.
@@ -104,6 +115,20 @@ func (db *DB) Stats() Stats {
 	if e := db.bg.err.Load(); e != nil {
 		st.BackgroundError = *e
 	}
+	st.TxCommits = db.tx.commits.Load()
+	st.TxConflicts = db.tx.conflicts.Load()
+	st.TxFinishedAtOpen = db.redone
+	vs := &db.tx.vs
+	vs.mu.Lock()
+	st.SnapshotsOpen = len(vs.mu.live)
+	for s := range vs.mu.live {
+		st.OldestSnapshotAge = max(st.OldestSnapshotAge, time.Since(s.opened))
+	}
+	st.SnapshotsExpired = vs.mu.expired
+	if vs.recording.Load() {
+		st.SnapshotVersions, st.SnapshotBytes = vs.count.Load(), vs.held.Load()
+	}
+	vs.mu.Unlock()
 	if n := ps.Hits + ps.Misses; n > 0 {
 		st.CacheHitRatio = float64(ps.Hits) / float64(n)
 	}

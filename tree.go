@@ -3,6 +3,7 @@ package sled
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"slices"
 	"sync/atomic"
 
@@ -18,7 +19,7 @@ type Tree struct {
 	db      *DB
 	name    string
 	t       *tree.Tree
-	gate    *gate // the database's
+	salt    uint64 // mixed into its keys' stripes (txlocks.go)
 	merge   atomic.Pointer[MergeOperator]
 	subs    subscribers
 	dropped atomic.Bool
@@ -115,13 +116,38 @@ func (t *Tree) write(key []byte, fn func(old []byte, found bool) ([]byte, tree.A
 		return tree.Result{}, err
 	}
 	defer t.db.exit(op)
-	c := t.gate.enterWrite()
-	defer t.gate.exitWrite(c)
-	return t.apply(key, fn)
+	db := t.db
+	i := db.stripeOf(t, key)
+	held := []int{i}
+	db.lockStripes(held) // T1
+	if db.tx.ranges.n.Load() > 0 {
+		db.waitRanges(held, func(yield func(*Tree, []byte) bool) { yield(t, key) })
+	}
+	res, err := t.applyLocked(key, fn)
+	db.unlockStripes(held)
+	db.tx.vs.maybeCollect(db)
+	return res, err
 }
 
-// apply runs a write with its notifications. The caller holds the gate
-// (as a writer or exclusively).
+// applyLocked applies a single-key write; the caller holds key's stripe.
+// While snapshots are open it records the key's version first (T4).
+func (t *Tree) applyLocked(key []byte, fn func(old []byte, found bool) ([]byte, tree.Action)) (tree.Result, error) {
+	var rec recordWrite
+	if t.db.tx.vs.recording.Load() {
+		rec.g, rec.c = t.db.tx.vs.current(), &commit{}
+		inner := fn
+		fn = func(old []byte, found bool) ([]byte, tree.Action) {
+			rec.before(t, key, old, found)
+			return inner(old, found)
+		}
+	}
+	res, err := t.apply(key, fn)
+	rec.after(t.db, res.New, res.Changed)
+	return res, err
+}
+
+// apply runs a write with its notifications. The caller holds key's
+// stripe.
 func (t *Tree) apply(key []byte, fn func(old []byte, found bool) ([]byte, tree.Action)) (tree.Result, error) {
 	subs := t.subs.matching(key)
 	if subs == nil {
@@ -158,9 +184,7 @@ func (t *Tree) Get(key []byte) ([]byte, error) {
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
-	var v []byte
-	var err error
-	t.gate.read(func() { v, _, err = t.t.Get(key) })
+	v, err := t.db.readKey(t, key)
 	return v, t.mapErr(err)
 }
 
@@ -299,34 +323,131 @@ func (t *Tree) Merge(key, operand []byte) ([]byte, error) {
 	return res.New, nil
 }
 
-// seek runs a positioned read under the batch gate and returns key and
-// value slices of an immutable leaf snapshot on the heap (tree I13).
-func (t *Tree) seek(fn func() (k, v []byte, err error)) (k, v []byte, err error) {
+// position returns the entry nearest from in a direction (forward: the
+// first key >= from, or > from when !inclusive; backward: the last key <=
+// from, or < from, nil from being +infinity) as readers see the tree (T3):
+// the entries a multi-key commit still installing has changed are read as
+// they were before it. It retries when a commit became visible meanwhile.
+func (t *Tree) position(from []byte, inclusive, back bool) (k, v []byte, err error) {
 	if err := t.usable(); err != nil { // a read: see Tree.mapErr
 		return nil, nil, err
 	}
-	t.gate.read(func() { k, v, err = fn() })
-	return k, v, t.mapErr(err)
+	db := t.db
+	for {
+		clock := db.tx.clock.Load()
+		k, v, err = t.rawSeek(from, inclusive, back)
+		if err != nil {
+			return nil, nil, t.mapErr(err)
+		}
+		inst := db.tx.reg.installing(t)
+		if len(inst) == 0 {
+			if db.tx.clock.Load() == clock {
+				return k, v, nil
+			}
+			continue
+		}
+		// Entries inserted by a commit still installing are not there yet.
+		for k != nil {
+			old, hit := preimageIn(inst, t, k)
+			if !hit {
+				break
+			}
+			if old != nil {
+				v = old
+				break
+			}
+			if k, v, err = t.rawSeek(k, false, back); err != nil {
+				return nil, nil, t.mapErr(err)
+			}
+		}
+		// Entries removed by a commit still installing are still there.
+		for _, c := range inst {
+			if c.state.Load() != stateWriting {
+				continue
+			}
+			for i, ct := range c.trees {
+				if ct != t {
+					continue
+				}
+				for _, op := range c.ops[i] {
+					if op.old == nil || !between(op.key, from, inclusive, k, back) {
+						continue
+					}
+					if k == nil || (!back && bytes.Compare(op.key, k) < 0) || (back && bytes.Compare(op.key, k) > 0) {
+						k, v = op.key, op.old
+					}
+				}
+			}
+		}
+		if db.tx.clock.Load() == clock && sameCommits(inst, db.tx.reg.installing(t)) {
+			return k, v, nil
+		}
+	}
+}
+
+// between reports whether key lies after from (in the direction, from
+// included when inclusive) and before end (nil: no end).
+func between(key, from []byte, inclusive bool, end []byte, back bool) bool {
+	if back {
+		if from != nil {
+			if c := bytes.Compare(key, from); c > 0 || (c == 0 && !inclusive) {
+				return false
+			}
+		}
+		return end == nil || bytes.Compare(key, end) > 0
+	}
+	if c := bytes.Compare(key, from); c < 0 || (c == 0 && !inclusive) {
+		return false
+	}
+	return end == nil || bytes.Compare(key, end) < 0
+}
+
+func preimageIn(cs []*commit, t *Tree, key []byte) (old []byte, ok bool) {
+	for _, c := range cs {
+		if c.state.Load() != stateWriting {
+			continue
+		}
+		if old, ok := c.preimage(t, key); ok {
+			return old, true
+		}
+	}
+	return nil, false
+}
+
+func sameCommits(a, b []*commit) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, c := range a {
+		if !slices.Contains(b, c) {
+			return false
+		}
+	}
+	return true
+}
+
+// rawSeek is position without the correction: the tree as it is.
+func (t *Tree) rawSeek(from []byte, inclusive, back bool) ([]byte, []byte, error) {
+	if back {
+		n, i, ok, err := t.t.SeekBefore(from, inclusive, 1)
+		if err != nil || !ok {
+			return nil, nil, err
+		}
+		return n.Key(i), n.Val(i), nil
+	}
+	n, i, ok, err := t.t.Seek(from, inclusive, 1)
+	if err != nil || !ok {
+		return nil, nil, err
+	}
+	return n.Key(i), n.Val(i), nil
 }
 
 func (t *Tree) seekGE(key []byte, inclusive bool) ([]byte, []byte, error) {
-	return t.seek(func() ([]byte, []byte, error) {
-		n, i, ok, err := t.t.Seek(key, inclusive, 1)
-		if err != nil || !ok {
-			return nil, nil, err
-		}
-		return n.Key(i), n.Val(i), nil
-	})
+	return t.position(key, inclusive, false)
 }
 
 func (t *Tree) seekLT(key []byte, inclusive bool) ([]byte, []byte, error) {
-	return t.seek(func() ([]byte, []byte, error) {
-		n, i, ok, err := t.t.SeekBefore(key, inclusive, 1)
-		if err != nil || !ok {
-			return nil, nil, err
-		}
-		return n.Key(i), n.Val(i), nil
-	})
+	return t.position(key, inclusive, true)
 }
 
 // GetLT returns the entry with the greatest key < key; k == nil if none.
@@ -363,38 +484,53 @@ func (t *Tree) pop(last bool) (k, v []byte, err error) {
 		return nil, nil, err
 	}
 	defer t.db.exit(op)
-	c := t.gate.enterWrite()
-	k, v, found, slow, err := t.t.PopEdge(last, t.notifyDelete)
-	t.gate.exitWrite(c)
+	db := t.db
+	k, v, found, slow, err := t.t.PopEdge(last, func(key, val []byte) func(bool) {
+		held := []int{db.stripeOf(t, key)}
+		db.lockStripes(held) // T1
+		if db.tx.ranges.n.Load() > 0 {
+			db.waitRanges(held, func(yield func(*Tree, []byte) bool) { yield(t, key) })
+		}
+		// A commit installing may have removed a key beyond this one
+		// that readers still see: the edge is this key once it is done.
+		db.waitInstalls(t)
+		var rec recordWrite
+		if db.tx.vs.recording.Load() {
+			rec.g, rec.c = db.tx.vs.current(), &commit{}
+			rec.before(t, key, val, true)
+		}
+		notify := t.notifyDelete(key)
+		return func(ok bool) {
+			if notify != nil {
+				notify(ok)
+			}
+			rec.after(db, nil, ok)
+			db.unlockStripes(held)
+		}
+	})
+	db.tx.vs.maybeCollect(db)
 	if err != nil || !slow {
 		if !found {
 			k, v = nil, nil
 		}
 		return k, v, t.mapErr(err)
 	}
-	// The edge leaf is empty but the tree may not be: without a writer
-	// running, the first (last) entry and its removal form one step.
-	t.gate.lockExclusive()
-	defer t.gate.unlockExclusive()
-	var n = func() ([]byte, []byte, error) {
+	// The edge leaf is empty but the tree may not be: a transaction reads
+	// the first (last) entry and removes it.
+	err = db.Transaction(func(tx *Tx) error {
+		k, v = nil, nil
+		it := tx.Range(t, nil, nil)
 		if last {
-			nn, i, ok, err := t.t.SeekBefore(nil, false, 1)
-			if err != nil || !ok {
-				return nil, nil, err
-			}
-			return nn.Key(i), nn.Val(i), nil
+			it.Rev()
 		}
-		nn, i, ok, err := t.t.Seek([]byte{}, true, 1)
-		if err != nil || !ok {
-			return nil, nil, err
+		defer it.Close()
+		if !it.Next() {
+			return it.Err()
 		}
-		return nn.Key(i), nn.Val(i), nil
-	}
-	k, v, err = n()
-	if err != nil || k == nil {
-		return nil, nil, t.mapErr(err)
-	}
-	if _, err := t.apply(k, func([]byte, bool) ([]byte, tree.Action) { return nil, tree.Delete }); err != nil {
+		k, v = it.Key(), it.Value()
+		return tx.Remove(t, k)
+	})
+	if err != nil {
 		return nil, nil, err
 	}
 	return k, v, nil
@@ -447,97 +583,69 @@ func (t *Tree) Clear() error {
 
 // ApplyBatch applies every operation of b atomically: readers and writers
 // see all of them or none, and after a crash the database holds all of them
-// or none. While a batch applies, the other writers of the database wait.
+// or none. It is a transaction that only writes: writers of other keys go
+// on while it applies. A batch over MaxTxBytes or MaxTxOps returns
+// ErrTxTooLarge and changes nothing.
 func (t *Tree) ApplyBatch(b *Batch) error {
 	op, err := t.enterWrite()
 	if err != nil {
 		return err
 	}
 	defer t.db.exit(op)
+	var size int64
 	for _, op := range b.ops {
 		if err := checkEntry(op.key, op.value); err != nil {
 			return err
 		}
+		size += int64(len(op.key) + len(op.value))
 	}
-	if len(b.ops) == 0 {
+	switch {
+	case len(b.ops) == 0:
 		return nil
-	}
-	// The last write of each key wins; the tree applies them in key order,
-	// leaf by leaf (one CAS and one fragment per leaf). A batch already in
-	// strictly increasing key order (appends: raft logs, time series) is
-	// taken as it is, without the map and the sort.
-	sorted := true
-	for i := 1; i < len(b.ops) && sorted; i++ {
-		sorted = bytes.Compare(b.ops[i-1].key, b.ops[i].key) < 0
-	}
-	var ops []tree.BatchOp
-	if sorted {
-		ops = make([]tree.BatchOp, len(b.ops))
-		for i, op := range b.ops {
-			ops[i] = tree.BatchOp{Key: op.key, Val: op.value, Delete: op.del}
-		}
-	} else {
-		last := make(map[string]int, len(b.ops))
-		for i, op := range b.ops {
-			last[string(op.key)] = i
-		}
-		order := make([]int, 0, len(last))
-		for _, i := range last {
-			order = append(order, i)
-		}
-		slices.SortFunc(order, func(x, y int) int { return bytes.Compare(b.ops[x].key, b.ops[y].key) })
-		ops = make([]tree.BatchOp, len(order))
-		for k, i := range order {
-			ops[k] = tree.BatchOp{Key: b.ops[i].key, Val: b.ops[i].value, Delete: b.ops[i].del}
-		}
-	}
-	t.gate.lockExclusive()
-	defer t.gate.unlockExclusive()
-	if err := t.db.log.BeginBatch(); err != nil {
+	case size > MaxTxBytes || len(b.ops) > MaxTxOps:
+		return fmt.Errorf("%w: a batch of %d operations and %d bytes", ErrTxTooLarge, len(b.ops), size)
+	case len(b.ops) == 1:
+		o := b.ops[0]
+		_, err := t.write(o.key, func([]byte, bool) ([]byte, tree.Action) {
+			if o.del {
+				return nil, tree.Delete
+			}
+			return o.value, tree.Set
+		})
 		return err
 	}
-	found := make([]bool, len(ops)) // whether ops[k]'s key was present before the batch
-	err = t.t.ApplySorted(ops, func(k int, _ []byte, was bool) { found[k] = was })
-	if err != nil {
-		// The log refuses writes now (a failed write or sync is the only
-		// way here), so recovery drops the half batch. In memory it is
-		// half applied: fail every later call, reads too, rather than
-		// show it.
-		t.db.poison(err)
-		return t.mapErr(err)
+	ops := make([]txOp, len(b.ops))
+	for i, o := range b.ops {
+		ops[i] = txOp{key: o.key, val: o.value, del: o.del}
 	}
+	ws := newWriteSet([]*Tree{t}, [][]txOp{ops})
 	// Count and notify every write in batch order, as if applied one by
-	// one (a write to a key the batch deletes before is still an event).
-	// A sorted batch writes each key once (op i is ops[i]): its presence is
-	// found[i]. Otherwise keys may repeat: follow each key's presence.
-	var present map[string]bool
-	if !sorted {
-		present = make(map[string]bool, len(ops))
-		for k, op := range ops {
-			present[string(op.Key)] = found[k]
+	// one (a write to a key the batch deletes before is still an event),
+	// following each key's presence from its pre-image.
+	notify := func() {
+		final := ws.ops[0]
+		present := make(map[string]bool, len(final))
+		for _, op := range final {
+			present[string(op.key)] = op.old != nil
 		}
-	}
-	for i, op := range b.ops {
-		var was bool
-		if sorted {
-			was = found[i]
-		} else {
-			was, present[string(op.key)] = present[string(op.key)], !op.del
-		}
-		switch {
-		case !op.del:
-			t.db.userBytes.Add(int64(len(op.key) + len(op.value)))
-			if subs := t.subs.matching(op.key); subs != nil {
-				publish(subs, op.key, op.value, false)
-			}
-		case was:
-			t.db.userBytes.Add(int64(len(op.key)))
-			if subs := t.subs.matching(op.key); subs != nil {
-				publish(subs, op.key, nil, true)
+		for _, op := range b.ops {
+			was := present[string(op.key)]
+			present[string(op.key)] = !op.del
+			switch {
+			case !op.del:
+				t.db.userBytes.Add(int64(len(op.key) + len(op.value)))
+				if subs := t.subs.matching(op.key); subs != nil {
+					publish(subs, op.key, op.value, false)
+				}
+			case was:
+				t.db.userBytes.Add(int64(len(op.key)))
+				if subs := t.subs.matching(op.key); subs != nil {
+					publish(subs, op.key, nil, true)
+				}
 			}
 		}
 	}
-	return t.db.log.EndBatch()
+	return t.db.commitWrites(ws, notify)
 }
 
 // Batch collects writes to apply atomically with Tree.ApplyBatch. Later

@@ -27,6 +27,13 @@ const (
 	// SecIDReserve says ids below Value may have been handed out
 	// (the GenerateID high-water mark).
 	SecIDReserve
+	// SecTxRedo holds the writes of one multi-key commit to tree Name
+	// (Delta: a DeltaBatch, keys increasing): a redo record written before
+	// the commit changes any page.
+	SecTxRedo
+	// SecTxEnd says every write of the commit whose redo record is at LSN
+	// Value is in the pages' own records.
+	SecTxEnd
 )
 
 func (k SectionKind) String() string {
@@ -43,6 +50,10 @@ func (k SectionKind) String() string {
 		return "tree-drop"
 	case SecIDReserve:
 		return "id-reserve"
+	case SecTxRedo:
+		return "tx-redo"
+	case SecTxEnd:
+		return "tx-end"
 	}
 	return fmt.Sprintf("SectionKind(%d)", uint8(k))
 }
@@ -68,8 +79,8 @@ type Section struct {
 	// sets it, so that a record re-encodes to its own bytes.
 	Varint bool
 	Delta  node.Delta // SecDelta: a DeltaSet, DeltaDel, DeltaBatch, DeltaSplit or DeltaChild
-	Name   string     // SecTreeCreate, SecTreeDrop
-	Value  uint64     // SecIDReserve
+	Name   string     // SecTreeCreate, SecTreeDrop, SecTxRedo
+	Value  uint64     // SecIDReserve, SecTxEnd
 }
 
 const (
@@ -473,8 +484,10 @@ func sectionBodySize(s *Section) int {
 		return 0
 	case SecTreeCreate, SecTreeDrop:
 		return len(s.Name)
-	case SecIDReserve:
+	case SecIDReserve, SecTxEnd:
 		return uvarintLen(s.Value)
+	case SecTxRedo:
+		return uvarintLen(uint64(len(s.Name))) + len(s.Name) + deltaBodySize(s.Delta)
 	}
 	panic(fmt.Sprintf("codec: cannot encode section kind %d", s.Kind))
 }
@@ -528,8 +541,12 @@ func AppendSections(dst []byte, secs []Section) []byte {
 			}
 		case SecTreeCreate, SecTreeDrop:
 			dst = append(dst, s.Name...)
-		case SecIDReserve:
+		case SecIDReserve, SecTxEnd:
 			dst = binary.AppendUvarint(dst, s.Value)
+		case SecTxRedo:
+			dst = binary.AppendUvarint(dst, uint64(len(s.Name)))
+			dst = append(dst, s.Name...)
+			dst = appendBatchDelta(dst, s.Delta)
 		}
 	}
 	return dst
@@ -559,7 +576,7 @@ func readFrames(b []byte, fn func(i int, f sectionFrame) error) error {
 			return pageCorruptf("truncated section %d", i)
 		}
 		kind := SectionKind(kb)
-		if kind < SecImage || kind > SecIDReserve {
+		if kind < SecImage || kind > SecTxEnd {
 			return pageCorruptf("section %d has unknown kind %d", i, kb)
 		}
 		page, ok := r.uvarint()
@@ -666,12 +683,27 @@ func decodeSection(i int, f sectionFrame, a node.Allocator) (Section, error) {
 		}
 	case SecTreeCreate, SecTreeDrop:
 		s.Name = string(f.body)
-	case SecIDReserve:
+	case SecIDReserve, SecTxEnd:
 		v, n, ok := readUvarint(f.body)
 		if !ok || n != len(f.body) {
-			return Section{}, pageCorruptf("section %d: bad id reserve", i)
+			return Section{}, pageCorruptf("section %d: bad %v", i, f.kind)
 		}
 		s.Value = v
+	case SecTxRedo:
+		r := reader{b: f.body}
+		name, ok := r.lenBytes()
+		if !ok {
+			return Section{}, pageCorruptf("section %d: bad tree name in a redo record", i)
+		}
+		s.Name = string(name)
+		if kb, ok := r.byte1(); !ok || node.DeltaKind(kb) != node.DeltaBatch {
+			return Section{}, pageCorruptf("section %d: a redo record without a batch", i)
+		}
+		d, err := decodeBatchDelta(&r)
+		if err != nil {
+			return Section{}, pageCorruptf("section %d: redo record: %v", i, err)
+		}
+		s.Delta = d
 	}
 	return s, nil
 }

@@ -876,6 +876,7 @@ func FuzzDecodeSections(f *testing.F) {
 	f.Add(AppendSections(nil, []Section{{Kind: SecDelta, Page: 2, Delta: node.Delta{Kind: node.DeltaSplit, Key: []byte("s"), Kid: 9}}}))
 	f.Add(AppendSections(nil, []Section{{Kind: SecDelta, Page: 2, Delta: node.Delta{Kind: node.DeltaChild, Key: []byte("c"), Kid: 1 << 40}}}))
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0x0f})
+	f.Add(AppendSections(nil, txSections()))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// Whatever decodes re-encodes to the same bytes (the encoding is
 		// canonical), and so decodes equal again.
@@ -1119,5 +1120,60 @@ func TestImageForms(t *testing.T) {
 	}
 	if _, _, err := FindPage(bad, 7); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("FindPage of a bad flat image: %v", err)
+	}
+}
+
+// txSections is a transaction's redo and end sections.
+func txSections() []Section {
+	return []Section{
+		{Kind: SecTxRedo, Name: "accounts", Delta: node.Delta{Kind: node.DeltaBatch, Ops: []node.Delta{
+			{Kind: node.DeltaSet, Key: []byte("a"), Val: []byte("1")},
+			{Kind: node.DeltaDel, Key: []byte("b")},
+			{Kind: node.DeltaSet, Key: []byte("c"), Val: []byte{}},
+		}}},
+		{Kind: SecTxRedo, Name: "", Delta: node.Delta{Kind: node.DeltaBatch, Ops: []node.Delta{
+			{Kind: node.DeltaSet, Key: []byte{}, Val: []byte("x")},
+		}}},
+		{Kind: SecTxEnd, Value: 1 << 40},
+	}
+}
+
+func TestTxSectionsRoundTrip(t *testing.T) {
+	secs := txSections()
+	enc := AppendSections(nil, secs)
+	if len(enc) != SectionsSize(secs) {
+		t.Fatalf("SectionsSize %d, encoded %d bytes", SectionsSize(secs), len(enc))
+	}
+	got, err := DecodeSections(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(secs) {
+		t.Fatalf("decoded %d sections, want %d", len(got), len(secs))
+	}
+	for i := range secs {
+		if got[i].Kind != secs[i].Kind || got[i].Name != secs[i].Name || got[i].Value != secs[i].Value || len(got[i].Delta.Ops) != len(secs[i].Delta.Ops) {
+			t.Fatalf("section %d: got %+v, want %+v", i, got[i], secs[i])
+		}
+		for j, op := range secs[i].Delta.Ops {
+			g := got[i].Delta.Ops[j]
+			if g.Kind != op.Kind || !bytes.Equal(g.Key, op.Key) || !bytes.Equal(g.Val, op.Val) {
+				t.Fatalf("section %d op %d: got %+v, want %+v", i, j, g, op)
+			}
+		}
+	}
+	checkSectionsDecode(t, enc)
+	// Every cut of the record fails to decode.
+	for n := 0; n < len(enc); n++ {
+		if _, err := DecodeSections(enc[:n]); err == nil {
+			t.Fatalf("a record cut to %d of %d bytes decoded", n, len(enc))
+		}
+	}
+	// Ops out of order are corruption.
+	bad := []Section{{Kind: SecTxRedo, Name: "t", Delta: node.Delta{Kind: node.DeltaBatch, Ops: []node.Delta{
+		{Kind: node.DeltaDel, Key: []byte("b")}, {Kind: node.DeltaDel, Key: []byte("a")},
+	}}}}
+	if _, err := DecodeSections(AppendSections(nil, bad)); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("redo ops out of order: %v, want ErrCorrupt", err)
 	}
 }

@@ -401,10 +401,10 @@ func (t *Tree) afterWrite(id node.PageID, p *pagecache.Page, path []frame) error
 // first (last) key is the tree's minimum (maximum) at the CAS. It reports
 // slow == true when the edge leaf is empty but the tree may not be, in which
 // case the caller must use a path that excludes concurrent writers.
-// lock, when not nil, is called with the key before the CAS; the function
+// lock, when not nil, is called with the key and value before the CAS; the function
 // it returns is called after the CAS with whether it succeeded (for ordered
 // notifications).
-func (t *Tree) PopEdge(last bool, lock func(key []byte) func(ok bool)) (k, v []byte, found, slow bool, err error) {
+func (t *Tree) PopEdge(last bool, lock func(key, val []byte) func(ok bool)) (k, v []byte, found, slow bool, err error) {
 	g := t.pc.Pin()
 	defer g.Unpin()
 	var path []frame
@@ -434,7 +434,7 @@ func (t *Tree) PopEdge(last bool, lock func(key []byte) func(ok bool)) (k, v []b
 		k, v = escape(n, n.Key(i)), escape(n, n.Val(i)) // I13
 		var done func(bool)
 		if lock != nil {
-			done = lock(k)
+			done = lock(k, v)
 		}
 		// I5: the first (last) entry of the edge leaf is removed by a CAS
 		// from the state it was read in.

@@ -1,0 +1,455 @@
+package sled
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Versions kept for snapshots (invariants T4-T6 in doc.go).
+//
+// The trees hold only the newest value of each key. While a snapshot is
+// open, every write first records the key's old value (and, once
+// committed, its new one) as a version in the current generation of the
+// version store; a snapshot reads the tree and corrects what it read with
+// the versions committed after it. Generations are dropped whole once no
+// open snapshot can need them, and recording stops when no snapshot is open.
+
+// version is one write of a key recorded for snapshots. old is fixed at
+// creation; new is written before c's timestamp is published and read only
+// after it is seen (T4).
+type version struct {
+	c   *commit
+	old []byte // nil: the key was absent
+	new []byte // nil: the write deleted the key
+}
+
+const (
+	// versionOverhead is what a version costs beside its bytes: the
+	// version, its commit for a single-key write, its slot in the list.
+	versionOverhead = 96
+	// sealBytes: a generation this large is sealed (a new one takes the
+	// writes) when snapshots are open, so that it can be dropped once they
+	// have closed while newer snapshots stay open.
+	sealBytes = 8 << 20
+	// recordingGrace: recording stays on this long after the last
+	// snapshot closed, so that a loop of short Views does not sweep the
+	// stripes each time.
+	recordingGrace = time.Second
+	// idleBytes: with no snapshot open, versions beyond this are dropped
+	// (a seal and a sweep) while recording stays on for its grace.
+	idleBytes = 1 << 20
+)
+
+// versionStore holds the generations of versions and the open snapshots.
+type versionStore struct {
+	// recording says writes record versions; loaded by writers under
+	// their stripes (T4), set by openSnapshot before its sweep (T5).
+	recording atomic.Bool
+	// gens is every generation, oldest first; the last takes new
+	// versions. Replaced (copy on write) under mu.
+	gens atomic.Pointer[[]*vgen]
+	// held: bytes of the versions in all generations (approximate).
+	held  atomic.Int64
+	count atomic.Int64
+	open  atomic.Int64 // len(mu.live)
+
+	mu struct {
+		sync.Mutex
+		live    map[*Snapshot]struct{} // open snapshots; protected by mu
+		lastOn  time.Time              // recording last turned on; protected by mu
+		expired int64                  // snapshots expired by the limit; protected by mu
+	}
+	limit int64 // bytes held beyond which the oldest snapshots expire; set by Open
+}
+
+// vgen is one generation: per tree, an ordered index of versioned keys.
+type vgen struct {
+	trees sync.Map // *Tree -> *skiplist
+	bytes atomic.Int64
+	count atomic.Int64
+	// sealClock: the clock after the generation was sealed and every
+	// writer that could still add to it finished (T6); 0 while current.
+	sealClock uint64
+}
+
+func (vs *versionStore) current() *vgen {
+	gens := *vs.gens.Load()
+	return gens[len(gens)-1]
+}
+
+// record adds v as the newest version of key in t. The caller holds key's
+// stripe (T1), so versions of one key are added in commit order.
+func (g *vgen) record(t *Tree, key []byte, v *version) {
+	sl, ok := g.trees.Load(t)
+	if !ok {
+		sl, _ = g.trees.LoadOrStore(t, newSkiplist())
+	}
+	n := sl.(*skiplist).insert(key)
+	for {
+		cur := n.versions.Load()
+		var next []*version
+		if cur != nil {
+			next = make([]*version, len(*cur), len(*cur)+1)
+			copy(next, *cur)
+		}
+		next = append(next, v)
+		if n.versions.CompareAndSwap(cur, &next) {
+			break
+		}
+	}
+	size := int64(len(key) + len(v.old) + len(v.new) + versionOverhead)
+	g.bytes.Add(size)
+	g.count.Add(1)
+	t.db.tx.vs.held.Add(size)
+	t.db.tx.vs.count.Add(1)
+}
+
+// recordWrite is the single-key write's part of T4: called from the tree's
+// callback with the key's current value, under the key's stripe, before
+// the tree changes. It records once per write.
+type recordWrite struct {
+	g *vgen
+	c *commit
+	v *version
+}
+
+func (r *recordWrite) before(t *Tree, key, old []byte, found bool) {
+	if r.g == nil || r.v != nil {
+		return
+	}
+	var o []byte
+	if found {
+		o = clone(old)
+	}
+	r.v = &version{c: r.c, old: o}
+	r.g.record(t, key, r.v)
+}
+
+// after publishes the write (or its absence): new is the value the key
+// has now (nil when absent), changed whether the tree changed.
+func (r *recordWrite) after(db *DB, new []byte, changed bool) {
+	if r.g == nil {
+		return
+	}
+	if r.v == nil || !changed {
+		r.c.state.Store(stateAborted)
+		return
+	}
+	r.v.new = new
+	db.finish(r.c)
+}
+
+// resolve returns the value key had at snapshot ts, given v, what the tree
+// held when read before the versions (T5).
+func (vs *versionStore) resolve(t *Tree, key []byte, ts uint64, v []byte) []byte {
+	var last []byte
+	have := false
+	for _, g := range *vs.gens.Load() {
+		sl, ok := g.trees.Load(t)
+		if !ok {
+			continue
+		}
+		n := sl.(*skiplist).find(key)
+		if n == nil {
+			continue
+		}
+		for _, ver := range *n.versions.Load() {
+			switch s := ver.c.state.Load(); s {
+			case stateAborted:
+				continue
+			case stateWriting:
+				return ver.old
+			}
+			at, ok := ver.c.ts()
+			if !ok {
+				continue // aborted
+			}
+			if at > ts {
+				return ver.old
+			}
+			last, have = ver.new, true
+		}
+	}
+	if have {
+		return last
+	}
+	return v
+}
+
+// openSnapshot registers a snapshot and returns its timestamp (T5).
+func (db *DB) openSnapshot(s *Snapshot) {
+	vs := &db.tx.vs
+	vs.mu.Lock()
+	defer vs.mu.Unlock()
+	if !vs.recording.Load() {
+		vs.gens.Store(&[]*vgen{{}})
+		vs.held.Store(0)
+		vs.count.Store(0)
+		vs.recording.Store(true)
+		vs.mu.lastOn = time.Now()
+		// Every write that did not record has finished after this.
+		db.sweepStripes()
+	}
+	s.ts = db.tx.clock.Load()
+	s.opened = time.Now()
+	if vs.mu.live == nil {
+		vs.mu.live = map[*Snapshot]struct{}{}
+	}
+	vs.mu.live[s] = struct{}{}
+	vs.open.Store(int64(len(vs.mu.live)))
+}
+
+// closeSnapshot unregisters s and collects what no snapshot needs.
+func (db *DB) closeSnapshot(s *Snapshot) {
+	vs := &db.tx.vs
+	vs.mu.Lock()
+	delete(vs.mu.live, s)
+	vs.open.Store(int64(len(vs.mu.live)))
+	vs.collectLocked(db)
+	vs.mu.Unlock()
+}
+
+// maybeCollect runs a collection when a generation has outgrown sealBytes
+// or the store its limit; a writer calls it after releasing its stripes.
+func (vs *versionStore) maybeCollect(db *DB) {
+	if !vs.recording.Load() {
+		return
+	}
+	held := vs.held.Load()
+	if vs.current().bytes.Load() < sealBytes && held <= vs.limit && (held <= idleBytes || vs.open.Load() > 0) {
+		return
+	}
+	if !vs.mu.TryLock() {
+		return // a collection is running
+	}
+	vs.collectLocked(db)
+	vs.mu.Unlock()
+}
+
+// collectLocked drops the generations no open snapshot needs (T6), seals
+// the current one when it is large, expires the oldest snapshots while the
+// versions held exceed the limit, and stops recording when no snapshot has
+// been open for recordingGrace. The caller holds vs.mu.
+func (vs *versionStore) collectLocked(db *DB) {
+	if !vs.recording.Load() {
+		return
+	}
+	for vs.held.Load() > vs.limit && len(vs.mu.live) > 0 {
+		var oldest *Snapshot
+		for s := range vs.mu.live {
+			if oldest == nil || s.ts < oldest.ts {
+				oldest = s
+			}
+		}
+		oldest.expired.Store(true)
+		delete(vs.mu.live, oldest)
+		vs.open.Store(int64(len(vs.mu.live)))
+		vs.mu.expired++
+		vs.dropLocked()
+		if vs.held.Load() > vs.limit {
+			vs.sealLocked(db)
+			vs.dropLocked()
+		}
+	}
+	if len(vs.mu.live) == 0 {
+		if time.Since(vs.mu.lastOn) >= recordingGrace {
+			vs.recording.Store(false)
+			vs.gens.Store(&[]*vgen{{}})
+			vs.held.Store(0)
+			vs.count.Store(0)
+			return
+		}
+		if vs.held.Load() > idleBytes {
+			vs.sealLocked(db)
+			vs.dropLocked() // no snapshot: every sealed generation goes
+			return
+		}
+	}
+	if vs.current().bytes.Load() >= sealBytes {
+		vs.sealLocked(db)
+	}
+	vs.dropLocked()
+}
+
+// sealLocked starts a new generation and waits out the writers of the old.
+func (vs *versionStore) sealLocked(db *DB) {
+	gens := *vs.gens.Load()
+	old := gens[len(gens)-1]
+	next := append(append(make([]*vgen, 0, len(gens)+1), gens...), &vgen{})
+	vs.gens.Store(&next)
+	db.sweepStripes() // every writer that loaded old has finished
+	old.sealClock = db.tx.clock.Load()
+}
+
+// dropLocked drops the sealed generations every open snapshot is at or
+// after (T6).
+func (vs *versionStore) dropLocked() {
+	minTS := ^uint64(0)
+	for s := range vs.mu.live {
+		minTS = min(minTS, s.ts)
+	}
+	gens := *vs.gens.Load()
+	keep := make([]*vgen, 0, len(gens))
+	var freed, n int64
+	for i, g := range gens {
+		if i < len(gens)-1 && g.sealClock != 0 && g.sealClock <= minTS {
+			freed += g.bytes.Load()
+			n += g.count.Load()
+			continue
+		}
+		keep = append(keep, g)
+	}
+	if len(keep) != len(gens) {
+		vs.gens.Store(&keep)
+		vs.held.Add(-freed)
+		vs.count.Add(-n)
+	}
+}
+
+// skiplist is an ordered set of keys with their versions: lock-free reads
+// and inserts, no removal (a generation is dropped whole).
+type skiplist struct {
+	head slnode
+}
+
+const slLevels = 20
+
+type slnode struct {
+	key      []byte
+	versions atomic.Pointer[[]*version]
+	next     [slLevels]atomic.Pointer[slnode]
+}
+
+func newSkiplist() *skiplist { return &skiplist{} }
+
+func randomLevel() int {
+	l := 1
+	for l < slLevels && rand.Uint32()&3 == 0 {
+		l++
+	}
+	return l
+}
+
+// seek fills preds and succs at every level around key; it returns the
+// node with key, if any.
+func (sl *skiplist) seek(key []byte, preds, succs *[slLevels]*slnode) *slnode {
+	x := &sl.head
+	var found *slnode
+	for l := slLevels - 1; l >= 0; l-- {
+		for {
+			n := x.next[l].Load()
+			if n == nil {
+				succs[l] = nil
+				break
+			}
+			c := bytes.Compare(n.key, key)
+			if c < 0 {
+				x = n
+				continue
+			}
+			if c == 0 {
+				found = n
+			}
+			succs[l] = n
+			break
+		}
+		preds[l] = x
+	}
+	return found
+}
+
+// insert returns the node of key, adding it when absent.
+func (sl *skiplist) insert(key []byte) *slnode {
+	var preds, succs [slLevels]*slnode
+	for {
+		if n := sl.seek(key, &preds, &succs); n != nil {
+			return n
+		}
+		lvl := randomLevel()
+		n := &slnode{key: clone(key)}
+		for l := 0; l < lvl; l++ {
+			n.next[l].Store(succs[l])
+		}
+		if !preds[0].next[0].CompareAndSwap(succs[0], n) {
+			continue // raced: search again
+		}
+		for l := 1; l < lvl; l++ {
+			for !preds[l].next[l].CompareAndSwap(succs[l], n) {
+				sl.seek(key, &preds, &succs)
+				if succs[l] == n {
+					break
+				}
+				n.next[l].Store(succs[l])
+			}
+		}
+		return n
+	}
+}
+
+// find returns the node of key, or nil.
+func (sl *skiplist) find(key []byte) *slnode {
+	x := &sl.head
+	for l := slLevels - 1; l >= 0; l-- {
+		for {
+			n := x.next[l].Load()
+			if n == nil {
+				break
+			}
+			c := bytes.Compare(n.key, key)
+			if c < 0 {
+				x = n
+				continue
+			}
+			if c == 0 {
+				return n
+			}
+			break
+		}
+	}
+	return nil
+}
+
+// after returns the smallest key above bound (at or above when incl), or
+// nil.
+func (sl *skiplist) after(bound []byte, incl bool) []byte {
+	x := &sl.head
+	for l := slLevels - 1; l >= 0; l-- {
+		for {
+			n := x.next[l].Load()
+			if n == nil {
+				break
+			}
+			c := bytes.Compare(n.key, bound)
+			if c < 0 || (c == 0 && !incl) {
+				x = n
+				continue
+			}
+			break
+		}
+	}
+	if n := x.next[0].Load(); n != nil {
+		return n.key
+	}
+	return nil
+}
+
+// before returns the greatest key below bound (nil: unbounded), or nil.
+func (sl *skiplist) before(bound []byte) []byte {
+	x := &sl.head
+	for l := slLevels - 1; l >= 0; l-- {
+		for {
+			n := x.next[l].Load()
+			if n == nil || (bound != nil && bytes.Compare(n.key, bound) >= 0) {
+				break
+			}
+			x = n
+		}
+	}
+	if x == &sl.head {
+		return nil
+	}
+	return x.key
+}
