@@ -100,7 +100,9 @@ func (db *DB) runTx(fn func(tx *Tx) error) (err error) {
 	if err := callTx(tx, fn); err != nil {
 		return err
 	}
-	return tx.commit()
+	err = tx.commit()
+	db.tx.vs.maybeCollect(db) // with no stripe held: it may sweep them
+	return err
 }
 
 // callTx runs fn; a panic marks tx done (nothing is written) and goes on.
@@ -411,11 +413,7 @@ func (tx *Tx) commit() error {
 			}
 		}
 	}
-	err := db.install(ws, held, known, nil)
-	if err == nil {
-		defer db.tx.vs.maybeCollect(db)
-	}
-	return err
+	return db.install(ws, held, known, nil)
 }
 
 // errRangeConflict is the conflict of a transaction that would write into
