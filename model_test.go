@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"testing"
 
@@ -44,6 +45,9 @@ const (
 	opLen
 	opRestart
 	opClear
+	opTx       // a transaction: read, write, remove, range with its own writes
+	opSnapshot // take a snapshot (the model is copied with it)
+	opSnapRead // read a held snapshot against its copy of the model
 	numOps
 )
 
@@ -57,6 +61,58 @@ type harness struct {
 	step    int
 	clears  bool // whether opClear may run (it is expensive on big trees)
 	restart func(h *harness)
+	snaps   []heldSnapshot // at most two, closed at a restart
+}
+
+type heldSnapshot struct {
+	s *sled.Snapshot
+	t *sled.Tree // the default tree of the database it was taken of
+	m model      // the model when it was taken
+}
+
+func (m model) clone() model {
+	c := make(model, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+// rangeOf returns the model's entries in [lo, hi) as "k=v" strings.
+func (m model) rangeOf(lo, hi []byte) []string {
+	var out []string
+	for _, k := range m.sortedKeys() {
+		if k >= string(lo) && (hi == nil || k < string(hi)) {
+			out = append(out, fmt.Sprintf("%q=%q", k, m[k]))
+		}
+	}
+	return out
+}
+
+func iterStrings(h *harness, it *sled.Iterator) []string {
+	var out []string
+	for it.Next() {
+		out = append(out, fmt.Sprintf("%q=%q", it.Key(), it.Value()))
+	}
+	h.must(it.Err())
+	return out
+}
+
+// closeSnapshots closes the held snapshots (after a restart: a snapshot of
+// a closed database must fail like its trees, not read stale memory).
+func (h *harness) closeSnapshots(closed bool) {
+	for _, hs := range h.snaps {
+		if closed {
+			// The database may be closed, or abandoned by a crash test.
+			_, terr := hs.t.Get([]byte("a"))
+			_, serr := hs.s.Get(hs.t, []byte("a"))
+			if errors.Is(terr, sled.ErrClosed) != errors.Is(serr, sled.ErrClosed) {
+				h.fatalf("after a restart a tree read gives %v and a snapshot read %v", terr, serr)
+			}
+		}
+		h.must(hs.s.Close())
+	}
+	h.snaps = nil
 }
 
 func appendOp(key, old, operand []byte) []byte {
@@ -71,6 +127,7 @@ func newHarness(t testing.TB, cfg sled.Config) *harness {
 	h.open()
 	h.restart = restartByExport
 	t.Cleanup(func() {
+		h.closeSnapshots(false)
 		if err := h.db.Check(); err != nil {
 			t.Errorf("Check at cleanup: %v", err)
 		}
@@ -377,8 +434,84 @@ func (h *harness) do(op opKind, a, b, val []byte) {
 			h.fatalf("IsEmpty = %v with %d keys", empty, len(m))
 		}
 	case opRestart:
+		old := h.snaps
 		h.restart(h)
+		h.snaps = old
+		h.closeSnapshots(true)
 		h.verifyAll()
+	case opTx:
+		lo, hi := a, b
+		if bytes.Compare(lo, hi) > 0 {
+			lo, hi = hi, lo
+		}
+		var next model
+		h.must(h.db.Transaction(func(tx *sled.Tx) error {
+			next = m.clone()
+			v, err := tx.Get(h.db.Tree, a)
+			if err != nil {
+				return err
+			}
+			old, ok := next[string(a)]
+			h.expectVal("tx get", v, old, ok)
+			if err := tx.Insert(h.db.Tree, a, val); err != nil {
+				return err
+			}
+			next[string(a)] = bytes.Clone(val)
+			if next[string(a)] == nil {
+				next[string(a)] = []byte{}
+			}
+			if len(val)%2 == 0 {
+				if err := tx.Remove(h.db.Tree, b); err != nil {
+					return err
+				}
+				delete(next, string(b))
+			}
+			it := tx.Range(h.db.Tree, lo, hi)
+			if len(val)%3 == 0 {
+				it.Rev()
+			}
+			got, want := iterStrings(h, it), next.rangeOf(lo, hi)
+			if len(val)%3 == 0 {
+				slices.Reverse(want)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				h.fatalf("tx range [%q, %q) = %v, want %v", lo, hi, got, want)
+			}
+			return nil
+		}))
+		h.m = next
+	case opSnapshot:
+		if len(h.snaps) == 2 {
+			h.must(h.snaps[0].s.Close())
+			h.snaps = h.snaps[1:]
+		}
+		s, err := h.db.Snapshot()
+		h.must(err)
+		h.snaps = append(h.snaps, heldSnapshot{s, h.db.Tree, m.clone()})
+	case opSnapRead:
+		if len(h.snaps) == 0 {
+			return
+		}
+		hs := h.snaps[len(val)%len(h.snaps)]
+		v, err := hs.s.Get(hs.t, a)
+		h.must(err)
+		old, ok := hs.m[string(a)]
+		h.expectVal("snapshot get", v, old, ok)
+		lo, hi := a, b
+		if bytes.Compare(lo, hi) > 0 {
+			lo, hi = hi, lo
+		}
+		it := hs.s.Range(hs.t, lo, hi)
+		if len(val)%2 == 0 {
+			it.Rev()
+		}
+		got, want := iterStrings(h, it), hs.m.rangeOf(lo, hi)
+		if len(val)%2 == 0 {
+			slices.Reverse(want)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			h.fatalf("snapshot range [%q, %q) = %v, want %v", lo, hi, got, want)
+		}
 	case opClear:
 		if !h.clears {
 			return

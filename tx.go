@@ -30,6 +30,7 @@ type Tx struct {
 	db   *DB
 	snap *Snapshot // View: the snapshot read; nil in Transaction
 	done bool      // fn returned: every method fails
+	pre  []int     // stripes held while fn runs (sorted; after conflicts)
 
 	reads  []txRead
 	ranges []*txRange
@@ -54,9 +55,13 @@ var errTxDone = errors.New("sled: transaction used after its function returned")
 // an error the transaction aborts (nothing is written) and Transaction
 // returns it, unless it matches ErrConflict: then, as when the commit finds
 // that another write changed what fn read, fn runs again, up to
-// MaxTxAttempts times, after which ErrConflict is returned. fn must have no
-// side effects besides the Tx (it may run more than once), and it may see
-// a state that turns out to conflict: such a run never commits.
+// MaxTxAttempts times, after which ErrConflict is returned. After two
+// conflicts fn runs holding the locks of the keys the previous runs touched,
+// so that a transaction that keeps losing to others' writes does not
+// starve. fn must have no side effects besides the Tx (it may run more than
+// once), must not write to the database nor take a Snapshot or View other
+// than through the Tx (it may hold locks such calls wait for), and it may
+// see a state that turns out to conflict: such a run never commits.
 //
 // Transactions on disjoint keys commit in parallel; readers never wait for
 // them. After Transaction returns nil, every read, view, snapshot and
@@ -66,18 +71,30 @@ func (db *DB) Transaction(fn func(tx *Tx) error) error {
 	if db.cfg.ReadOnly {
 		return ErrReadOnly
 	}
+	var pre []int
 	for attempt := 0; attempt < MaxTxAttempts; attempt++ {
 		if attempt > 0 {
 			backoff(attempt)
 		}
-		err := db.runTx(fn)
+		tx, err := db.runTx(fn, pre)
 		if err == nil || !errors.Is(err, ErrConflict) {
 			return err
 		}
 		db.tx.conflicts.Add(1)
+		if attempt >= pessimisticAfter-1 && tx != nil {
+			// Run again holding the stripes of every key this run
+			// read or wrote: writers of them wait, so those reads
+			// cannot change before the commit (a transaction that
+			// lost the race this often would otherwise starve).
+			pre = sortedStripes(append(pre, tx.stripes()...))
+		}
 	}
 	return fmt.Errorf("%w: gave up after %d attempts", ErrConflict, MaxTxAttempts)
 }
+
+// pessimisticAfter is how many conflicts make Transaction run fn with the
+// stripes of the keys it touched held from the start.
+const pessimisticAfter = 2
 
 // backoff waits a little more after every conflict, so that transactions
 // fighting over keys take turns.
@@ -89,28 +106,50 @@ func backoff(attempt int) {
 	time.Sleep(time.Duration(min(attempt, 20)) * 20 * time.Microsecond)
 }
 
-func (db *DB) runTx(fn func(tx *Tx) error) (err error) {
+// runTx runs fn once and commits. pre are stripes (sorted) to hold while
+// fn runs (T1: taken in order before any other).
+func (db *DB) runTx(fn func(tx *Tx) error, pre []int) (_ *Tx, err error) {
 	op, err := db.enterWrite()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer db.exit(op)
-	tx := &Tx{db: db}
-	defer func() { tx.done = true }()
-	if err := callTx(tx, fn); err != nil {
-		return err
+	tx := &Tx{db: db, pre: pre}
+	db.lockStripes(pre)
+	err = callTx(tx, fn, func() { db.unlockStripes(pre) })
+	if err == nil {
+		err = tx.commit()
 	}
-	err = tx.commit()
+	tx.done = true
+	db.unlockStripes(pre)
 	db.tx.vs.maybeCollect(db) // with no stripe held: it may sweep them
-	return err
+	return tx, err
 }
 
-// callTx runs fn; a panic marks tx done (nothing is written) and goes on.
-func callTx(tx *Tx, fn func(tx *Tx) error) error {
+// stripes returns the stripes of the keys tx read and wrote.
+func (tx *Tx) stripes() []int {
+	var idx []int
+	for _, r := range tx.reads {
+		idx = append(idx, tx.db.stripeOf(r.t, r.key))
+	}
+	for i, t := range tx.trees {
+		for _, op := range tx.ops[i] {
+			idx = append(idx, tx.db.stripeOf(t, op.key))
+		}
+	}
+	return idx
+}
+
+// callTx runs fn; a panic marks tx done (nothing is written), runs
+// onPanic and goes on.
+func callTx(tx *Tx, fn func(tx *Tx) error, onPanic func()) error {
 	panicked := true
 	defer func() {
 		if panicked {
 			tx.done = true
+			if onPanic != nil {
+				onPanic()
+			}
 		}
 	}()
 	err := fn(tx)
@@ -129,7 +168,7 @@ func (db *DB) View(fn func(tx *Tx) error) error {
 	defer s.Close()
 	tx := &Tx{db: db, snap: s}
 	defer func() { tx.done = true }()
-	return callTx(tx, fn)
+	return callTx(tx, fn, nil)
 }
 
 func (tx *Tx) usable(t *Tree) error {
@@ -374,12 +413,29 @@ func (tx *Tx) commit() error {
 			rl = newRangeLock(ranges)
 			db.tx.ranges.add(rl)
 			defer db.tx.ranges.remove(rl)
-			db.sweepStripes()
+			db.sweepExcept(tx.pre)
 			rl.state.Store(rlLocking)
 		}
 	}
-	db.lockStripes(held)
-	defer func() { db.unlockStripes(held) }()
+	if len(tx.pre) == 0 {
+		db.lockStripes(held)
+		defer db.unlockStripes(held)
+	} else {
+		// Holding pre, take the others without waiting (T1: a wait out
+		// of order could close a cycle); a miss is a conflict, and the
+		// next run holds them from the start.
+		var got []int
+		defer func() { db.unlockStripes(got) }()
+		for _, i := range held {
+			if _, ok := slices.BinarySearch(tx.pre, i); ok {
+				continue
+			}
+			if !db.tx.stripes[i].mu.TryLock() {
+				return errBusy
+			}
+			got = append(got, i)
+		}
+	}
 	if rl != nil {
 		for i, t := range ws.trees {
 			for _, op := range ws.ops[i] {
@@ -419,6 +475,10 @@ func (tx *Tx) commit() error {
 // errRangeConflict is the conflict of a transaction that would write into
 // the ranges another one announced (T9).
 var errRangeConflict = fmt.Errorf("%w: a write into a range another transaction is committing", ErrConflict)
+
+// errBusy is the conflict of a run holding stripes from its start that
+// found another stripe it needs taken.
+var errBusy = fmt.Errorf("%w: a key the transaction did not touch before is being written", ErrConflict)
 
 // errValidation is the conflict a commit reports when a read changed.
 var errValidation = fmt.Errorf("%w: a value read changed before the commit", ErrConflict)
