@@ -1,6 +1,7 @@
 package sled_test
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -92,4 +93,49 @@ func ExampleOpen() {
 	// existing database: false
 	// existing database: true
 	// greeting = hello
+}
+
+func ExampleDB_Transaction() {
+	db, err := sled.Config{Temporary: true}.Open()
+	if err != nil {
+		panic(err)
+	}
+	defer db.Close()
+	accounts, _ := db.OpenTree("accounts")
+	accounts.Insert([]byte("alice"), []byte("100"))
+
+	err = db.Transaction(func(tx *sled.Tx) error { // serializable, over any trees
+		a, err := tx.Get(accounts, []byte("alice"))
+		if err != nil {
+			return err
+		}
+		if string(a) != "100" {
+			return errors.New("insufficient funds") // aborts: nothing is written
+		}
+		tx.Insert(accounts, []byte("alice"), []byte("0"))
+		return tx.Insert(accounts, []byte("bob"), []byte("100"))
+	})
+	if err != nil {
+		panic(err)
+	}
+
+	snap, _ := db.Snapshot() // a consistent view until Close
+	defer snap.Close()
+	accounts.Insert([]byte("bob"), []byte("150"))
+	then, _ := snap.Get(accounts, []byte("bob"))
+	now, _ := accounts.Get([]byte("bob"))
+	fmt.Printf("bob: %s in the snapshot, %s now\n", then, now)
+
+	db.View(func(tx *sled.Tx) error {
+		it := tx.Range(accounts, nil, nil)
+		defer it.Close()
+		for it.Next() {
+			fmt.Printf("%s=%s\n", it.Key(), it.Value())
+		}
+		return it.Err()
+	})
+	// Output:
+	// bob: 100 in the snapshot, 150 now
+	// alice=0
+	// bob=150
 }
