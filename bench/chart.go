@@ -98,6 +98,30 @@ func (r *Report) durableChart(d *DurableResult, path string) error {
 		}, path)
 }
 
+// txChart: tx mode's throughput of one durability, one group per workload
+// and client count (TX in committed transactions/s, A+TX in ops/s).
+func (r *Report) txChart(t *TxResult, durable bool, path string) error {
+	var labels []string
+	runOf := map[string]txRun{}
+	for _, w := range r.workloadNames() {
+		for _, c := range r.Plan.Clients {
+			l := fmt.Sprintf("%s %dc", w, c)
+			labels = append(labels, l)
+			runOf[l] = txRun{durable, c, w}
+		}
+	}
+	return groupedBars(
+		fmt.Sprintf("Transactions, %s, %d B values (TX: tx/s, mixes: ops/s; Nc: N clients)", durabilityLabel(durable), t.ValueSize),
+		"ops/s", labels, r.Plan.Engines,
+		func(l, e string) float64 {
+			x := t.Runs[e][runOf[l]]
+			if x == nil || x.Err != nil {
+				return 0
+			}
+			return x.Throughput()
+		}, path)
+}
+
 // memoryChart: the memory rows per engine, in MiB.
 func (r *Report) memoryChart(c *ConfigResult, path string) error {
 	return groupedBars(

@@ -14,3 +14,4 @@ var errNoChart = errors.New("charts are not linked into this binary (built with 
 func (r *Report) throughputChart(*ConfigResult, string) error { return errNoChart }
 func (r *Report) durableChart(*DurableResult, string) error   { return errNoChart }
 func (r *Report) memoryChart(*ConfigResult, string) error     { return errNoChart }
+func (r *Report) txChart(*TxResult, bool, string) error       { return errNoChart }

@@ -38,6 +38,8 @@ type wireResult struct {
 	NotFound  int64
 	Logical   int64
 	DiskBytes int64
+	Aborts    int64
+	Retries   int64
 	Err       string
 }
 
@@ -73,7 +75,7 @@ func toWireResult(r *Result) *wireResult {
 		return nil
 	}
 	return &wireResult{Ops: r.Ops, Dur: r.Dur, Counts: r.Hist.counts[:], N: r.Hist.n, OpCounts: r.OpCounts,
-		NotFound: r.NotFound, Logical: r.Logical, DiskBytes: r.DiskBytes, Err: errString(r.Err)}
+		NotFound: r.NotFound, Logical: r.Logical, DiskBytes: r.DiskBytes, Aborts: r.Aborts, Retries: r.Retries, Err: errString(r.Err)}
 }
 
 func fromWireResult(w *wireResult) (*Result, error) {
@@ -81,7 +83,7 @@ func fromWireResult(w *wireResult) (*Result, error) {
 		return nil, nil
 	}
 	r := &Result{Ops: w.Ops, Dur: w.Dur, OpCounts: w.OpCounts, NotFound: w.NotFound, Logical: w.Logical,
-		DiskBytes: w.DiskBytes, Err: stringErr(w.Err)}
+		DiskBytes: w.DiskBytes, Aborts: w.Aborts, Retries: w.Retries, Err: stringErr(w.Err)}
 	if len(w.Counts) != len(r.Hist.counts) {
 		return nil, fmt.Errorf("child histogram has %d buckets, want %d", len(w.Counts), len(r.Hist.counts))
 	}

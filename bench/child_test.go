@@ -19,7 +19,7 @@ func TestMain(m *testing.M) {
 }
 
 func TestRunWireRoundTrip(t *testing.T) {
-	r := &Result{Ops: 7, Dur: time.Second, OpCounts: [numOps]int64{1, 2}, NotFound: 3, Logical: 4, DiskBytes: 5}
+	r := &Result{Ops: 7, Dur: time.Second, OpCounts: [numOps]int64{1, 2}, NotFound: 3, Logical: 4, DiskBytes: 5, Aborts: 6, Retries: 8}
 	r.Hist.record(12345)
 	r.Hist.record(7)
 	run := &EngineRun{

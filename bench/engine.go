@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -32,12 +33,32 @@ type Engine interface {
 	Close() error
 }
 
+// TxEngine is an Engine with serializable read-write transactions over
+// several keys (tx mode). sled, bbolt and badger implement it; pebble has no
+// conflict-checked transactions.
+type TxEngine interface {
+	Engine
+	// RMW runs one read-modify-write transaction: it reads every key of keys
+	// (distinct), then writes vals[i] to keys[i], and returns once the
+	// transaction committed (durably when the engine was opened Durable).
+	// found is how many keys were present; retries how many times the
+	// transaction was run again after a conflict (by the engine or by the
+	// adapter). When the transaction was given up on a conflict it returns
+	// errTxAborted (and nothing was written).
+	RMW(keys, vals [][]byte) (found, retries int, err error)
+}
+
+// errTxAborted: a transaction gave up on a conflict. tx mode counts it as an
+// aborted operation, not as a failure of the run.
+var errTxAborted = errors.New("transaction aborted on conflict")
+
 // Options are shared by every adapter, so that a column compares like with like.
 type Options struct {
 	Dir        string // a fresh, empty directory owned by the engine
 	CacheBytes int64  // memory budget for the engine's caches
-	Durable    bool   // the engine is opened for durable writes (PutDurable)
+	Durable    bool   // the engine is opened for durable writes (PutDurable, RMW)
 	Clients    int    // expected concurrent writers (bbolt's batch size)
+	Tx         bool   // read-write transactions will run (badger detects conflicts)
 }
 
 type engineSpec struct {

@@ -3,6 +3,8 @@
 package main
 
 import (
+	"errors"
+
 	badger "github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
 )
@@ -14,17 +16,18 @@ type badgerEngine struct {
 }
 
 // openBadger: SyncWrites = durable, compression None, BlockCacheSize 3/4 and
-// IndexCacheSize 1/4 of the budget, conflict detection off (the harness
-// never uses read-write transactions: each op is its own txn), logger off;
-// other options default (MemTableSize 64 MiB, ValueThreshold 1 MiB so values
-// live in the LSM, NumCompactors 4).
+// IndexCacheSize 1/4 of the budget, conflict detection off unless o.Tx (the
+// YCSB and durable columns never use read-write transactions: each op is its
+// own txn; tx mode's RMW needs badger's SSI), logger off; other options
+// default (MemTableSize 64 MiB, ValueThreshold 1 MiB so values live in the
+// LSM, NumCompactors 4).
 func openBadger(o Options) (Engine, error) {
 	opts := badger.DefaultOptions(o.Dir).
 		WithSyncWrites(o.Durable).
 		WithCompression(options.None).
 		WithBlockCacheSize(o.CacheBytes * 3 / 4).
 		WithIndexCacheSize(o.CacheBytes / 4).
-		WithDetectConflicts(false).
+		WithDetectConflicts(o.Tx).
 		WithLogger(nil)
 	db, err := badger.Open(opts)
 	if err != nil {
@@ -61,6 +64,50 @@ func (e *badgerEngine) PutDurable(key, val []byte) error {
 		return err
 	}
 	return e.db.Sync()
+}
+
+// badgerMaxRetries bounds RMW's retries of one transaction, so that a
+// livelock cannot hang a run; a transaction that reaches it is aborted.
+const badgerMaxRetries = 1000
+
+// RMW: db.Update (SSI when opened with o.Tx; SyncWrites when Durable),
+// run again on badger.ErrConflict, each run counted as a retry.
+func (e *badgerEngine) RMW(keys, vals [][]byte) (found, retries int, err error) {
+	for {
+		err = e.db.Update(func(txn *badger.Txn) error {
+			found = 0
+			s := 0
+			defer func() { keep(s) }()
+			for _, k := range keys {
+				it, err := txn.Get(k)
+				if err == badger.ErrKeyNotFound {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				v, err := it.ValueCopy(nil)
+				if err != nil {
+					return err
+				}
+				s += len(v)
+				found++
+			}
+			for i, k := range keys {
+				if err := txn.Set(k, vals[i]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if !errors.Is(err, badger.ErrConflict) {
+			return found, retries, err
+		}
+		if retries == badgerMaxRetries {
+			return found, retries, errTxAborted
+		}
+		retries++
+	}
 }
 
 func (e *badgerEngine) Delete(key []byte) error {

@@ -70,6 +70,31 @@ func (e *bboltEngine) PutDurable(key, val []byte) error {
 	return e.db.Sync()
 }
 
+// RMW: one db.Update (bbolt has a single writer: transactions never
+// conflict, they wait), which fsyncs on commit when opened Durable (NoSync
+// false). Reads copy the value out, as Get does.
+func (e *bboltEngine) RMW(keys, vals [][]byte) (found, retries int, err error) {
+	err = e.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(boltBucket)
+		found = 0
+		s := 0
+		defer func() { keep(s) }()
+		for _, k := range keys {
+			if v := b.Get(k); v != nil {
+				s += len(append([]byte{}, v...))
+				found++
+			}
+		}
+		for i, k := range keys {
+			if err := b.Put(k, vals[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return found, 0, err
+}
+
 func (e *bboltEngine) Delete(key []byte) error {
 	return e.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(boltBucket).Delete(key) })
 }

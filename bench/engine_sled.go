@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -10,8 +11,9 @@ import (
 )
 
 type sledEngine struct {
-	db  *sled.DB
-	dir string
+	db      *sled.DB
+	dir     string
+	durable bool // RMW flushes after each committed transaction
 }
 
 // openSled: CacheCapacityBytes = budget, Compression off, FlushEvery default
@@ -26,7 +28,7 @@ func openSled(o Options) (Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &sledEngine{db: db, dir: o.Dir}, nil
+	return &sledEngine{db: db, dir: o.Dir, durable: o.Durable}, nil
 }
 
 func (e *sledEngine) Get(key []byte) ([]byte, bool, error) {
@@ -44,6 +46,44 @@ func (e *sledEngine) PutDurable(key, val []byte) error {
 		return err
 	}
 	return e.db.Flush()
+}
+
+// RMW: one db.Transaction on the default tree (it retries fn itself on a
+// conflict: retries are the runs of fn after the first; ErrConflict once its
+// retries are exhausted is errTxAborted), then, opened Durable, db.Flush
+// (concurrent Flushes share one fsync: group commit).
+func (e *sledEngine) RMW(keys, vals [][]byte) (found, retries int, err error) {
+	runs := 0
+	err = e.db.Transaction(func(tx *sled.Tx) error {
+		runs++
+		found = 0
+		s := 0
+		defer func() { keep(s) }()
+		for _, k := range keys {
+			v, err := tx.Get(e.db.Tree, k)
+			if err != nil {
+				return err
+			}
+			if v != nil {
+				s += len(v)
+				found++
+			}
+		}
+		for i, k := range keys {
+			if err := tx.Insert(e.db.Tree, k, vals[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	retries = max(runs-1, 0)
+	if errors.Is(err, sled.ErrConflict) {
+		return found, retries, errTxAborted
+	}
+	if err != nil || !e.durable {
+		return found, retries, err
+	}
+	return found, retries, e.db.Flush()
 }
 
 func (e *sledEngine) Delete(key []byte) error {

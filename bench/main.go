@@ -1,7 +1,8 @@
 // Command bench runs sled and its peers (bbolt, badger, pebble) side by side
 // on YCSB A-F and durable writes, and writes docs/bench/results.md and PNG
 // charts; -mode memory measures memory against a small cache budget and
-// writes docs/bench/memory.md. See README.md.
+// writes docs/bench/memory.md; -mode tx compares read-write transactions
+// (sled, bbolt, badger) and writes docs/bench/tx.md. See README.md.
 package main
 
 import (
@@ -42,6 +43,10 @@ type Plan struct {
 	// not overwrite the quick or full results.md) puts memory beside the
 	// cache budget instead of the YCSB tables.
 	Memory bool
+	// Tx: the transactions scenario (tx.go): Workloads run at each of
+	// Clients, non-durable and durable, instead of YCSB and durable writes;
+	// its report is tx.md.
+	Tx bool
 }
 
 const mib = 1 << 20
@@ -156,23 +161,23 @@ func memoryPlan() Plan {
 }
 
 func main() {
-	mode := flag.String("mode", "quick", "quick (< 2 min), full, or memory (peak RSS and Go heap against a 16 MiB cache)")
+	mode := flag.String("mode", "quick", "quick (< 2 min), full, memory (peak RSS and Go heap against a 16 MiB cache), or tx (read-write transactions: sled, bbolt, badger)")
 	out := flag.String("out", "../docs/bench", "output directory for results.md and charts")
-	engList := flag.String("engines", "sled,bbolt,badger,pebble", "comma-separated engines")
+	engList := flag.String("engines", "sled,bbolt,badger,pebble", "comma-separated engines (tx mode: sled,bbolt,badger unless given)")
 	records := flag.Int64("records", 0, "override the number of records")
-	dur := flag.Duration("dur", 0, "override the duration of each YCSB workload (memory mode: of the read/overwrite mix)")
+	dur := flag.Duration("dur", 0, "override the duration of each YCSB workload (memory mode: of the read/overwrite mix; tx mode: of each workload per durability, client count and engine)")
 	ddur := flag.Duration("durable-dur", 0, "override the duration of each durable-writes run")
-	threads := flag.Int("threads", runtime.GOMAXPROCS(0), "client goroutines for load and YCSB (memory mode: 2 unless set)")
+	threads := flag.Int("threads", runtime.GOMAXPROCS(0), "client goroutines for load and YCSB (memory mode: 2 unless set; tx mode: the load's only)")
 	skipDurable := flag.Bool("skip-durable", false, "skip the durable-writes runs")
 	skipYCSB := flag.Bool("skip-ycsb", false, "skip load and YCSB")
-	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of one engine's load+YCSB run (the first data set) to this file")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of one engine's load+YCSB run (the first data set) to this file (tx mode: of its runs, one file per durability and client count)")
 	profEngine := flag.String("profile-engine", "sled", "the engine -cpuprofile and -durable-cpuprofile cover")
 	child := flag.String("child", "", "internal: run this one engine and write its result to stdout (memory mode runs each engine so)")
 	childVS := flag.Int("child-value-size", 0, "internal: the child's value size")
 	childDS := flag.String("child-dataset", "", "internal: the child's data set")
 	onlyVS := flag.String("value-sizes", "", "comma-separated value sizes to keep from the mode's plan (default: all)")
 	onlyDS := flag.String("datasets", "", "comma-separated data sets to keep (inside, larger; default: all)")
-	onlyWL := flag.String("workloads", "", "comma-separated YCSB workloads to keep after the load (A,B,C,F,D,E; default: all)")
+	onlyWL := flag.String("workloads", "", "comma-separated YCSB workloads to keep after the load (A,B,C,F,D,E; tx mode: TX,A+TX; default: all)")
 	durProfile := flag.String("durable-cpuprofile", "", "write CPU profiles of one engine's durable-writes runs (the first value size) to this file, with .c<clients> before the extension")
 	flag.Parse()
 
@@ -184,6 +189,8 @@ func main() {
 		p = fullPlan()
 	case "memory":
 		p = memoryPlan()
+	case "tx":
+		p = txPlan()
 	default:
 		log.Fatalf("unknown -mode %q", *mode)
 	}
@@ -199,10 +206,16 @@ func main() {
 	if err := p.keep(*onlyVS, *onlyDS, *onlyWL); err != nil {
 		log.Fatal(err)
 	}
-	threadsSet := false
-	flag.Visit(func(f *flag.Flag) { threadsSet = threadsSet || f.Name == "threads" })
+	threadsSet, enginesSet := false, false
+	flag.Visit(func(f *flag.Flag) {
+		threadsSet = threadsSet || f.Name == "threads"
+		enginesSet = enginesSet || f.Name == "engines"
+	})
 	if threadsSet || p.Threads == 0 {
 		p.Threads = *threads
+	}
+	if p.Tx && !enginesSet {
+		*engList = txEngineNames
 	}
 	for _, n := range strings.Split(*engList, ",") {
 		if _, err := engineByName(n); err != nil {
@@ -223,7 +236,13 @@ func main() {
 	defer removeChildBinaries()
 	rep := &Report{Plan: p, Started: time.Now()}
 	profiled := false
-	if !*skipYCSB {
+	if p.Tx {
+		for _, vs := range p.ValueSizes {
+			rep.Tx = append(rep.Tx, runTx(p, vs, *cpuprofile, *profEngine))
+			*cpuprofile = ""
+		}
+	}
+	if !*skipYCSB && !p.Tx {
 		for _, vs := range p.ValueSizes {
 			for _, ds := range p.Datasets(vs, p.Records) {
 				cfg := &ConfigResult{ValueSize: vs, Dataset: ds, Runs: map[string]*EngineRun{}}

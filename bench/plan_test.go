@@ -25,6 +25,10 @@ func TestPlanKeep(t *testing.T) {
 	if err := m.keep("1024", "", ""); err != nil || len(m.DurableVals) != 0 {
 		t.Fatalf("memory plan: %v, durable sizes %v; want none", err, m.DurableVals)
 	}
+	x := txPlan()
+	if err := x.keep("", "", "A+TX"); err != nil || len(x.Workloads) != 1 || x.Workloads[0].Name != "A+TX" {
+		t.Fatalf("tx plan: %v, workloads %v; want A+TX", err, x.Workloads)
+	}
 	for _, bad := range [][3]string{{"7", "", ""}, {"", "insde", ""}, {"", "", "Z"}, {"x", "", ""}} {
 		p := fullPlan()
 		if err := p.keep(bad[0], bad[1], bad[2]); err == nil {

@@ -38,6 +38,7 @@ type Report struct {
 	Started, Finished time.Time
 	Configs           []*ConfigResult
 	Durable           []*DurableResult
+	Tx                []*TxResult // tx mode
 }
 
 const ours = "sled"
@@ -173,8 +174,11 @@ func memNote(ms ...MemStats) string {
 }
 
 func (r *Report) fileName() string {
-	if r.Plan.Memory {
+	switch {
+	case r.Plan.Memory:
 		return "memory.md"
+	case r.Plan.Tx:
+		return "tx.md"
 	}
 	return "results.md"
 }
@@ -182,7 +186,11 @@ func (r *Report) fileName() string {
 func (r *Report) write(dir string) (string, error) {
 	var b strings.Builder
 	p := r.Plan
-	fmt.Fprintf(&b, "# sled vs bbolt, badger, pebble: %s mode\n\n", p.Mode)
+	if p.Tx {
+		fmt.Fprintf(&b, "# sled vs %s: read-write transactions (%s mode)\n\n", strings.Join(r.peers(), ", "), p.Mode)
+	} else {
+		fmt.Fprintf(&b, "# sled vs bbolt, badger, pebble: %s mode\n\n", p.Mode)
+	}
 	args := strings.Join(os.Args[1:], " ")
 	if args == "" {
 		args = "-mode " + p.Mode
@@ -191,6 +199,13 @@ func (r *Report) write(dir string) (string, error) {
 		args, r.Started.Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(),
 		r.Finished.Sub(r.Started).Round(time.Second))
 	fmt.Fprintf(&b, "Settings of every engine and the method: [bench/README.md](../../bench/README.md).\n\n")
+	if p.Tx {
+		if err := r.writeTx(&b, dir); err != nil {
+			return "", err
+		}
+		md := b.String()
+		return md, os.WriteFile(filepath.Join(dir, r.fileName()), []byte(md), 0o644)
+	}
 	where := "in this process"
 	if p.Memory {
 		where = "each in a child process of its own"

@@ -102,3 +102,103 @@ func TestReportMemory(t *testing.T) {
 		}
 	})
 }
+
+// TestReportTx checks tx mode's report on made-up runs: the throughput
+// table with its ratios per client count and durability, the conflicts
+// table, sled's goals at 8 clients, and that it writes tx.md only.
+func TestReportTx(t *testing.T) {
+	p := txPlan()
+	p.Engines, p.Threads = []string{"sled", "bbolt", "badger"}, 2
+	// tx/s per engine at 1, 8, 64 clients, non-durable then durable.
+	perSec := map[string][]int64{
+		"sled":   {4000, 10000, 12000, 900, 2400, 6400},
+		"bbolt":  {2000, 2000, 1000, 300, 300, 320},
+		"badger": {2000, 4000, 3000, 400, 1600, 1600},
+	}
+	t1 := &TxResult{ValueSize: 100, CacheBytes: 64 * mib, Load: map[string]*Result{}, Runs: map[string]map[txRun]*Result{}}
+	for e, tps := range perSec {
+		t1.Load[e] = &Result{Ops: 1000, Dur: time.Second}
+		t1.Runs[e] = map[txRun]*Result{}
+		i := 0
+		for _, d := range txDurabilities {
+			for _, c := range p.Clients {
+				for _, w := range p.Workloads {
+					x := &Result{Dur: time.Second, Ops: tps[i]}
+					x.OpCounts[opTx] = tps[i]
+					if w.Name == "A+TX" { // ten times the ops, a tenth of them transactions
+						x.Ops, x.OpCounts[opRead] = 10*tps[i], 9*tps[i]
+					}
+					if e == "badger" {
+						x.Retries = tps[i] / 4
+					}
+					if e == "sled" && c == 64 {
+						x.Aborts = tps[i] / 99 // of tps+aborts attempted: ~1%
+					}
+					x.Hist.record(time.Millisecond)
+					t1.Runs[e][txRun{d, c, w.Name}] = x
+				}
+				i++
+			}
+		}
+	}
+	delete(t1.Runs["bbolt"], txRun{true, 64, "TX"})
+	rep := &Report{Plan: p, Tx: []*TxResult{t1}}
+	dir := t.TempDir()
+	md, err := rep.write(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"# sled vs bbolt, badger: read-write transactions (tx mode)",
+		"Throughput (committed transactions/s):",
+		"| clients, durability | sled | bbolt | badger | sled/bbolt | sled/badger |",
+		"|---|---:|---:|---:|---:|---:|",
+		"| 1 client, non-durable | 4.0k | 2.0k | 2.0k | 2.00 | 2.00 |",
+		"| 8 clients, non-durable | 10.0k | 2.0k | 4.0k | 5.00 | 2.50 |",
+		"| 64 clients, durable | 6.4k | — | 1.6k | — | 4.00 |",        // bbolt's run missing
+		"| 8 clients, durable | 24.0k | 3.0k | 16.0k | 8.00 | 1.50 |", // A+TX: ops/s
+		"| clients, durability | sled aborted | sled retries/tx | bbolt aborted | bbolt retries/tx | badger aborted | badger retries/tx |",
+		"| 8 clients, non-durable | 0.00% | 0.000 | 0.00% | 0.000 | 0.00% | 0.250 |",
+		"| 64 clients, non-durable | 1.00% | 0.000 | 0.00% | 0.000 | 0.00% | 0.250 |",
+		"| workload, durability | sled/badger (goal ≥ 2) | sled/bbolt (goal ≥ 5) |",
+		"| TX, non-durable | 2.50 met | 5.00 met |",
+		"| TX, durable | 1.50 missed | 8.00 met |",
+		"| 1 client, non-durable | 1.02 ms | 1.02 ms | 1.02 ms | 1.00 | 1.00 |", // latency
+		"| load | 1.0k | 1.0k | 1.0k | 1.00 | 1.00 |",
+		"![transactions v100 durable](tx-v100-durable.png)",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("tx.md lacks %q", want)
+		}
+	}
+	for _, absent := range []string{"Durable writes", "## YCSB", "Errors:"} {
+		if strings.Contains(md, absent) {
+			t.Errorf("tx.md has %q", absent)
+		}
+	}
+	for _, f := range []string{"tx.md", "tx-v100-non-durable.png", "tx-v100-durable.png"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "results.md")); err == nil {
+		t.Error("tx mode wrote results.md")
+	}
+
+	// Without sled, no ratios and no goals; an engine's error is listed.
+	p.Engines = []string{"bbolt", "badger"}
+	t1.Runs["badger"][txRun{false, 8, "TX"}].Err = errTxAborted
+	md, err = (&Report{Plan: p, Tx: []*TxResult{t1}}).write(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| clients, durability | bbolt | badger |\n", "| 8 clients, non-durable | 2.0k | — |",
+		"- badger, TX, 8 clients, non-durable: " + errTxAborted.Error()} {
+		if !strings.Contains(md, want) {
+			t.Errorf("tx.md without sled lacks %q", want)
+		}
+	}
+	if strings.Contains(md, "goals") {
+		t.Error("tx.md without sled states sled's goals")
+	}
+}

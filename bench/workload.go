@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,10 +18,11 @@ const (
 	opInsert
 	opScan
 	opRMW
+	opTx // tx mode: a read-modify-write transaction of txKeys keys
 	numOps
 )
 
-var opNames = [numOps]string{"read", "update", "insert", "scan", "rmw"}
+var opNames = [numOps]string{"read", "update", "insert", "scan", "rmw", "tx"}
 
 // Workload is a YCSB core workload: operation proportions and the request
 // distribution (workloads/workload[a-f] of the YCSB repository).
@@ -41,6 +44,17 @@ var ycsb = []Workload{
 	{Name: "E", Props: [numOps]float64{opScan: 0.95, opInsert: 0.05}, Dist: "zipfian", MaxScan: 100},
 }
 
+// txKeys is the number of distinct keys a tx operation reads and writes.
+const txKeys = 4
+
+// txWorkloads are tx mode's workloads, run in this order on the loaded
+// database: TX, every operation a transaction, and YCSB A with a tenth of
+// its operations replaced by transactions.
+var txWorkloads = []Workload{
+	{Name: "TX", Props: [numOps]float64{opTx: 1}, Dist: "zipfian"},
+	{Name: "A+TX", Props: [numOps]float64{opRead: 0.45, opUpdate: 0.45, opTx: 0.1}, Dist: "zipfian"},
+}
+
 var workloadDesc = map[string]string{
 	"load": "load: insert every record (hashed key order), non-durable",
 	"A":    "A: 50% read, 50% update, zipfian",
@@ -49,6 +63,8 @@ var workloadDesc = map[string]string{
 	"D":    "D: 95% read latest, 5% insert, latest",
 	"E":    "E: 95% scan (uniform 1..100), 5% insert, zipfian",
 	"F":    "F: 50% read, 50% read-modify-write, zipfian",
+	"TX":   "TX: 100% transaction (read 4 distinct keys, write the 4 back), zipfian",
+	"A+TX": "A+TX: 45% read, 45% update, 10% transaction as in TX, zipfian",
 }
 
 // chooseOp maps a uniform u in [0,1) to an operation by the proportions
@@ -78,6 +94,8 @@ type Result struct {
 	NotFound  int64
 	Logical   int64 // key+value bytes written by the workload
 	DiskBytes int64 // /proc/self/io write_bytes during the workload
+	Aborts    int64 // transactions given up on a conflict (not in Ops)
+	Retries   int64 // runs of a transaction again after a conflict
 	Err       error
 }
 
@@ -119,13 +137,16 @@ func (v *valueSource) next() []byte {
 }
 
 type client struct {
-	w      *Workload
-	st     *state
-	rng    *rand.Rand
-	vals   *valueSource
-	choose func() int64
-	key    []byte
-	res    Result
+	w       *Workload
+	st      *state
+	rng     *rand.Rand
+	vals    *valueSource
+	choose  func() int64
+	key     []byte
+	durable bool // writes are durable (PutDurable; the engine was opened Durable)
+	txKey   [txKeys][]byte
+	txVal   [txKeys][]byte
+	res     Result
 }
 
 func newClient(w *Workload, st *state, seed uint64) *client {
@@ -153,6 +174,31 @@ func newClient(w *Workload, st *state, seed uint64) *client {
 	return c
 }
 
+// put writes key=val, durably when c.durable.
+func (c *client) put(e Engine, key, val []byte) error {
+	if c.durable {
+		return e.PutDurable(key, val)
+	}
+	return e.Put(key, val)
+}
+
+// chooseTxKeys draws txKeys distinct key numbers from the request
+// distribution: a draw equal to one already chosen is redrawn (a zipfian
+// repeats its hot keys often). The key space must hold txKeys keys.
+func (c *client) chooseTxKeys() [txKeys]int64 {
+	var ks [txKeys]int64
+	for n := 0; n < txKeys; {
+		if k := c.choose(); !slices.Contains(ks[:n], k) {
+			ks[n] = k
+			n++
+		}
+	}
+	return ks
+}
+
+// errNoTx: a tx operation on an engine without read-write transactions.
+var errNoTx = errors.New("the engine has no read-write transactions")
+
 func (c *client) do(e Engine, op opKind) error {
 	switch op {
 	case opRead:
@@ -166,13 +212,13 @@ func (c *client) do(e Engine, op opKind) error {
 		c.key = keyName(c.key, c.choose())
 		v := c.vals.next()
 		c.res.Logical += int64(len(c.key) + len(v))
-		return e.Put(c.key, v)
+		return c.put(e, c.key, v)
 	case opInsert:
 		k := c.st.inserts.nextInsert()
 		c.key = keyName(c.key, k)
 		v := c.vals.next()
 		c.res.Logical += int64(len(c.key) + len(v))
-		err := e.Put(c.key, v)
+		err := c.put(e, c.key, v)
 		c.st.inserts.ack(k) // also on error, so that no client waits forever
 		return err
 	case opScan:
@@ -188,7 +234,26 @@ func (c *client) do(e Engine, op opKind) error {
 		}
 		v := c.vals.next()
 		c.res.Logical += int64(len(c.key) + len(v))
-		return e.Put(c.key, v)
+		return c.put(e, c.key, v)
+	case opTx:
+		te, ok := e.(TxEngine)
+		if !ok {
+			return errNoTx
+		}
+		logical := 0
+		for i, k := range c.chooseTxKeys() {
+			c.txKey[i] = keyName(c.txKey[i], k)
+			c.txVal[i] = c.vals.next()
+			logical += len(c.txKey[i]) + len(c.txVal[i])
+		}
+		found, retries, err := te.RMW(c.txKey[:], c.txVal[:])
+		c.res.Retries += int64(retries)
+		if err != nil {
+			return err // errTxAborted included: the caller counts it
+		}
+		c.res.NotFound += int64(txKeys - found)
+		c.res.Logical += int64(logical)
+		return nil
 	}
 	return fmt.Errorf("unknown op %d", op)
 }
@@ -196,9 +261,20 @@ func (c *client) do(e Engine, op opKind) error {
 // runWorkload runs w with threads client goroutines for dur (or until
 // maxOps operations in all, when maxOps > 0).
 func runWorkload(e Engine, w *Workload, st *state, threads int, dur time.Duration, maxOps int64, seed uint64) *Result {
+	return runWorkloadOpts(e, w, st, threads, dur, maxOps, seed, false)
+}
+
+// runWorkloadOpts is runWorkload; durable: every update and insert is a
+// PutDurable (e was opened Durable, so that transactions are durable too).
+// A transaction aborted on a conflict counts in Aborts, not in Ops.
+func runWorkloadOpts(e Engine, w *Workload, st *state, threads int, dur time.Duration, maxOps int64, seed uint64, durable bool) *Result {
+	if w.Props[opTx] > 0 && st.records < txKeys {
+		return &Result{Err: fmt.Errorf("workload %s: transactions of %d distinct keys need at least %d records, have %d", w.Name, txKeys, txKeys, st.records)}
+	}
 	clients := make([]*client, threads)
 	for i := range clients {
 		clients[i] = newClient(w, st, seed+uint64(i)*7919)
+		clients[i].durable = durable
 	}
 	var issued atomic.Int64
 	var wg sync.WaitGroup
@@ -215,14 +291,19 @@ func runWorkload(e Engine, w *Workload, st *state, threads int, dur time.Duratio
 				}
 				op := w.chooseOp(c.rng.Float64())
 				t0 := time.Now()
-				if err := c.do(e, op); err != nil {
+				err := c.do(e, op)
+				t1 := time.Now()
+				switch {
+				case errors.Is(err, errTxAborted):
+					c.res.Aborts++
+				case err != nil:
 					c.res.Err = fmt.Errorf("%s: %w", opNames[op], err)
 					return
+				default:
+					c.res.Hist.record(t1.Sub(t0))
+					c.res.OpCounts[op]++
+					c.res.Ops++
 				}
-				t1 := time.Now()
-				c.res.Hist.record(t1.Sub(t0))
-				c.res.OpCounts[op]++
-				c.res.Ops++
 				if maxOps <= 0 && t1.After(deadline) {
 					return
 				}
@@ -235,6 +316,8 @@ func runWorkload(e Engine, w *Workload, st *state, threads int, dur time.Duratio
 		total.Ops += c.res.Ops
 		total.NotFound += c.res.NotFound
 		total.Logical += c.res.Logical
+		total.Aborts += c.res.Aborts
+		total.Retries += c.res.Retries
 		for i := range total.OpCounts {
 			total.OpCounts[i] += c.res.OpCounts[i]
 		}
