@@ -31,6 +31,8 @@ type Tx struct {
 	snap *Snapshot // View: the snapshot read; nil in Transaction
 	done bool      // fn returned: every method fails
 	pre  []int     // stripes held while fn runs (sorted; after conflicts)
+	// manual: started by Begin, ended by Commit or Rollback.
+	manual bool
 
 	reads  []txRead
 	ranges []*txRange
@@ -156,6 +158,59 @@ func callTx(tx *Tx, fn func(tx *Tx) error, onPanic func()) error {
 	panicked = false
 	return err
 }
+
+// Begin starts a transaction driven by hand, for bindings that cannot pass
+// a function (the C API): read and write through the Tx, then Commit or
+// Rollback. Commit does not retry: when it returns an error matching
+// ErrConflict, begin again. In Go, prefer Transaction.
+func (db *DB) Begin() (*Tx, error) {
+	if db.cfg.ReadOnly {
+		return nil, ErrReadOnly
+	}
+	if err := db.usable(); err != nil {
+		return nil, err
+	}
+	return &Tx{db: db, manual: true}, nil
+}
+
+// Commit commits a transaction started by Begin: its writes become
+// visible atomically, or, with an error matching ErrConflict, nothing is
+// written because what it read changed. The Tx is finished either way.
+func (tx *Tx) Commit() error {
+	if !tx.manual {
+		return errNotManual
+	}
+	if tx.done {
+		return errTxDone
+	}
+	tx.done = true
+	db := tx.db
+	op, err := db.enterWrite()
+	if err != nil {
+		return err
+	}
+	defer db.exit(op)
+	err = tx.commit()
+	db.tx.vs.maybeCollect(db)
+	if errors.Is(err, ErrConflict) {
+		db.tx.conflicts.Add(1)
+	}
+	return err
+}
+
+// Rollback ends a transaction started by Begin without writing anything.
+// It is idempotent; after Commit it does nothing.
+func (tx *Tx) Rollback() error {
+	if !tx.manual {
+		return errNotManual
+	}
+	tx.done = true
+	return nil
+}
+
+// errNotManual is returned by Commit and Rollback on a Tx that
+// Transaction or View drives.
+var errNotManual = errors.New("sled: Commit and Rollback are for transactions started by Begin; Transaction and View commit by returning")
 
 // View runs fn in a read-only transaction that reads one consistent
 // committed state: everything committed before View began and nothing

@@ -592,3 +592,61 @@ func TestBankConcurrent(t *testing.T) {
 	}
 	t.Logf("%d transfers", transfers.Load())
 }
+
+func TestBeginCommit(t *testing.T) {
+	db := openTemp(t, sled.Config{})
+	db.Insert(b("n"), u64(0))
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := tx.Get(db.Tree, b("n"))
+	tx.Insert(db.Tree, b("n"), u64(getU64(t, v)+1))
+	// a concurrent write to what tx read
+	db.Insert(b("n"), u64(10))
+	if err := tx.Commit(); !errors.Is(err, sled.ErrConflict) {
+		t.Fatalf("Commit after a conflicting write: %v", err)
+	}
+	if err := tx.Commit(); err == nil {
+		t.Fatal("a second Commit succeeded")
+	}
+	if _, err := tx.Get(db.Tree, b("n")); err == nil {
+		t.Fatal("Get after Commit succeeded")
+	}
+	for {
+		tx, _ := db.Begin()
+		v, _ := tx.Get(db.Tree, b("n"))
+		tx.Insert(db.Tree, b("n"), u64(getU64(t, v)+1))
+		err := tx.Commit()
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, sled.ErrConflict) {
+			t.Fatal(err)
+		}
+	}
+	if v, _ := db.Get(b("n")); getU64(t, v) != 11 {
+		t.Fatalf("n = %d, want 11", getU64(t, v))
+	}
+	tx, _ = db.Begin()
+	tx.Insert(db.Tree, b("gone"), b("x"))
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal("second Rollback:", err)
+	}
+	if v, _ := db.Get(b("gone")); v != nil {
+		t.Fatal("a rolled back write is visible")
+	}
+	db.Transaction(func(tx *sled.Tx) error {
+		if tx.Commit() == nil || tx.Rollback() == nil {
+			t.Error("Commit or Rollback inside Transaction succeeded")
+		}
+		return nil
+	})
+	db.Close()
+	if _, err := db.Begin(); !errors.Is(err, sled.ErrClosed) {
+		t.Fatalf("Begin after Close: %v", err)
+	}
+}
