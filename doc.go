@@ -92,10 +92,13 @@ package sled
 //	    holds (stripe.inst), with the pre-image of every key it writes,
 //	    before its first change to a tree, and becomes committed (its
 //	    timestamp) only after its last; it clears the stripes after that.
-//	    A reader reads the tree first and the stripe second, and returns
+//	    It is registered from before its first change until after it
+//	    committed. A reader reads the tree first, then the registry count
+//	    (zero: nothing it read is uncommitted) and the stripe, and returns
 //	    the pre-image while the commit is not committed. A positioned read
 //	    (First, GetGT, ...) corrects with every commit installing in its
-//	    tree and retries when the clock moved during it.
+//	    tree and retries when a multi-key commit became visible during it
+//	    (flips).
 //	T4. While versions are recorded, a write loads the recording flag and
 //	    the current generation under its stripe, records the key's old
 //	    value (state writing) before the tree changes, and publishes its

@@ -118,13 +118,13 @@ func (t *Tree) write(key []byte, fn func(old []byte, found bool) ([]byte, tree.A
 	defer t.db.exit(op)
 	db := t.db
 	i := db.stripeOf(t, key)
-	held := []int{i}
-	db.lockStripes(held) // T1
+	s := &db.tx.stripes[i]
+	s.mu.Lock() // T1
 	if db.tx.ranges.n.Load() > 0 {
-		db.waitRanges(held, func(yield func(*Tree, []byte) bool) { yield(t, key) })
+		db.waitRanges([]int{i}, func(yield func(*Tree, []byte) bool) { yield(t, key) })
 	}
 	res, err := t.applyLocked(key, fn)
-	db.unlockStripes(held)
+	s.mu.Unlock()
 	db.tx.vs.maybeCollect(db)
 	return res, err
 }
@@ -327,24 +327,25 @@ func (t *Tree) Merge(key, operand []byte) ([]byte, error) {
 // first key >= from, or > from when !inclusive; backward: the last key <=
 // from, or < from, nil from being +infinity) as readers see the tree (T3):
 // the entries a multi-key commit still installing has changed are read as
-// they were before it. It retries when a commit became visible meanwhile.
+// they were before it. It retries when a multi-key commit became visible
+// meanwhile.
 func (t *Tree) position(from []byte, inclusive, back bool) (k, v []byte, err error) {
 	if err := t.usable(); err != nil { // a read: see Tree.mapErr
 		return nil, nil, err
 	}
 	db := t.db
 	for {
-		clock := db.tx.clock.Load()
+		flips := db.tx.flips.Load()
 		k, v, err = t.rawSeek(from, inclusive, back)
 		if err != nil {
 			return nil, nil, t.mapErr(err)
 		}
 		inst := db.tx.reg.installing(t)
 		if len(inst) == 0 {
-			if db.tx.clock.Load() == clock {
+			if db.tx.flips.Load() == flips {
 				return k, v, nil
 			}
-			continue
+			continue // a commit became visible while the seek ran
 		}
 		// Entries inserted by a commit still installing are not there yet.
 		for k != nil {
@@ -379,7 +380,7 @@ func (t *Tree) position(from []byte, inclusive, back bool) (k, v []byte, err err
 				}
 			}
 		}
-		if db.tx.clock.Load() == clock && sameCommits(inst, db.tx.reg.installing(t)) {
+		if db.tx.flips.Load() == flips && sameCommits(inst, db.tx.reg.installing(t)) {
 			return k, v, nil
 		}
 	}

@@ -28,6 +28,9 @@ type txState struct {
 	// commits and conflicts count multi-key commits and transaction runs
 	// that conflicted (Stats).
 	commits, conflicts atomic.Int64
+	// flips counts multi-key commits that became visible; a positioned
+	// read retries when it moved during it (T3).
+	flips atomic.Uint64
 	reg                registry
 	ranges             rangeLocks
 	vs                 versionStore
@@ -129,6 +132,12 @@ func (db *DB) readKey(t *Tree, key []byte) ([]byte, error) {
 // The tree must be read before the stripe: a commit publishes itself in
 // the stripe before it changes the tree, and leaves after it committed.
 func (db *DB) correct(t *Tree, key, v []byte) []byte {
+	if db.tx.reg.n.Load() == 0 {
+		// Every commit whose change the tree read saw has ended: it
+		// registers before its first change and leaves after it
+		// committed.
+		return v
+	}
 	c := db.tx.stripes[db.stripeOf(t, key)].inst.Load()
 	if c == nil || c.committed() {
 		return v
@@ -257,6 +266,7 @@ func (db *DB) install(ws *writeSet, held []int, known [][]bool, notify func()) e
 		return db.Tree.mapErr(err)
 	}
 	db.finish(c)
+	db.tx.flips.Add(1)
 	db.tx.commits.Add(1)
 	// Count and notify under the stripes: events of a key stay in order.
 	if notify != nil {
