@@ -119,16 +119,16 @@ func (db *DB) Stats() Stats {
 	st.TxConflicts = db.tx.conflicts.Load()
 	st.TxFinishedAtOpen = db.redone
 	vs := &db.tx.vs
-	vs.mu.Lock()
-	st.SnapshotsOpen = len(vs.mu.live)
-	for s := range vs.mu.live {
+	vs.live.Lock()
+	st.SnapshotsOpen = len(vs.live.m)
+	for s := range vs.live.m {
 		st.OldestSnapshotAge = max(st.OldestSnapshotAge, time.Since(s.opened))
 	}
-	st.SnapshotsExpired = vs.mu.expired
+	st.SnapshotsExpired = vs.live.expired
 	if vs.recording.Load() {
 		st.SnapshotVersions, st.SnapshotBytes = vs.count.Load(), vs.held.Load()
 	}
-	vs.mu.Unlock()
+	vs.live.Unlock()
 	if n := ps.Hits + ps.Misses; n > 0 {
 		st.CacheHitRatio = float64(ps.Hits) / float64(n)
 	}

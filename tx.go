@@ -118,12 +118,12 @@ func (db *DB) runTx(fn func(tx *Tx) error, pre []int) (_ *Tx, err error) {
 	defer db.exit(op)
 	tx := &Tx{db: db, pre: pre}
 	db.lockStripes(pre)
-	err = callTx(tx, fn, func() { db.unlockStripes(pre) })
+	err = callTx(tx, fn, func() { db.unlockStripes(tx.pre) })
 	if err == nil {
 		err = tx.commit()
 	}
 	tx.done = true
-	db.unlockStripes(pre)
+	db.unlockStripes(tx.pre)  // commit may have released them (T9)
 	db.tx.vs.maybeCollect(db) // with no stripe held: it may sweep them
 	return tx, err
 }
@@ -468,7 +468,12 @@ func (tx *Tx) commit() error {
 			rl = newRangeLock(ranges)
 			db.tx.ranges.add(rl)
 			defer db.tx.ranges.remove(rl)
-			db.sweepExcept(tx.pre)
+			// The sweep waits for every stripe: holding some while
+			// others hold lower ones and wait for them would close a
+			// cycle (T1), so the stripes held from the start go first.
+			db.unlockStripes(tx.pre)
+			tx.pre = nil
+			db.sweepStripes()
 			rl.state.Store(rlLocking)
 		}
 	}

@@ -30,10 +30,10 @@ type txState struct {
 	commits, conflicts atomic.Int64
 	// flips counts multi-key commits that became visible; a positioned
 	// read retries when it moved during it (T3).
-	flips atomic.Uint64
-	reg                registry
-	ranges             rangeLocks
-	vs                 versionStore
+	flips  atomic.Uint64
+	reg    registry
+	ranges rangeLocks
+	vs     versionStore
 }
 
 const regShards = 16

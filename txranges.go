@@ -2,7 +2,6 @@ package sled
 
 import (
 	"bytes"
-	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -136,16 +135,5 @@ func (db *DB) waitRanges(held []int, writes func(yield func(t *Tree, key []byte)
 		db.unlockStripes(held)
 		<-rl.validated
 		db.lockStripes(held)
-	}
-}
-
-// sweepExcept is sweepStripes skipping the stripes held (sorted).
-func (db *DB) sweepExcept(held []int) {
-	for i := range db.tx.stripes {
-		if _, ok := slices.BinarySearch(held, i); ok {
-			continue
-		}
-		db.tx.stripes[i].mu.Lock()
-		db.tx.stripes[i].mu.Unlock() //nolint:staticcheck // an empty critical section is the point
 	}
 }

@@ -54,13 +54,19 @@ type versionStore struct {
 	// held: bytes of the versions in all generations (approximate).
 	held  atomic.Int64
 	count atomic.Int64
-	open  atomic.Int64 // len(mu.live)
+	open  atomic.Int64 // len(live.m)
 
-	mu struct {
+	// mu is held by whoever changes the generations or the recording
+	// flag, sweeps included (openSnapshot, collectLocked). A writer that
+	// holds stripes never waits for it (maybeCollect and closeSnapshot try
+	// it), or a sweep waiting for that writer's stripes would deadlock.
+	mu     sync.Mutex
+	lastOn time.Time // recording last turned on; protected by mu
+	// live is held briefly, never while waiting (Stats takes it).
+	live struct {
 		sync.Mutex
-		live    map[*Snapshot]struct{} // open snapshots; protected by mu
-		lastOn  time.Time              // recording last turned on; protected by mu
-		expired int64                  // snapshots expired by the limit; protected by mu
+		m       map[*Snapshot]struct{} // open snapshots; protected by live
+		expired int64                  // snapshots expired by the limit; protected by live
 	}
 	limit int64 // bytes held beyond which the oldest snapshots expire; set by Open
 }
@@ -179,7 +185,7 @@ func (vs *versionStore) resolve(t *Tree, key []byte, ts uint64, v []byte) []byte
 	return v
 }
 
-// openSnapshot registers a snapshot and returns its timestamp (T5).
+// openSnapshot registers a snapshot and sets its timestamp (T5).
 func (db *DB) openSnapshot(s *Snapshot) {
 	vs := &db.tx.vs
 	vs.mu.Lock()
@@ -189,27 +195,48 @@ func (db *DB) openSnapshot(s *Snapshot) {
 		vs.held.Store(0)
 		vs.count.Store(0)
 		vs.recording.Store(true)
-		vs.mu.lastOn = time.Now()
+		vs.lastOn = time.Now()
 		// Every write that did not record has finished after this.
 		db.sweepStripes()
 	}
 	s.ts = db.tx.clock.Load()
 	s.opened = time.Now()
-	if vs.mu.live == nil {
-		vs.mu.live = map[*Snapshot]struct{}{}
+	vs.live.Lock()
+	if vs.live.m == nil {
+		vs.live.m = map[*Snapshot]struct{}{}
 	}
-	vs.mu.live[s] = struct{}{}
-	vs.open.Store(int64(len(vs.mu.live)))
+	vs.live.m[s] = struct{}{}
+	vs.open.Store(int64(len(vs.live.m)))
+	vs.live.Unlock()
 }
 
-// closeSnapshot unregisters s and collects what no snapshot needs.
+// closeSnapshot unregisters s and collects what no snapshot needs, unless
+// a collection is running (the next one will).
 func (db *DB) closeSnapshot(s *Snapshot) {
 	vs := &db.tx.vs
-	vs.mu.Lock()
-	delete(vs.mu.live, s)
-	vs.open.Store(int64(len(vs.mu.live)))
-	vs.collectLocked(db)
-	vs.mu.Unlock()
+	vs.live.Lock()
+	delete(vs.live.m, s)
+	vs.open.Store(int64(len(vs.live.m)))
+	vs.live.Unlock()
+	if vs.mu.TryLock() {
+		vs.collectLocked(db)
+		vs.mu.Unlock()
+	}
+}
+
+// liveMin returns the smallest timestamp of the open snapshots (max
+// uint64 when none), their number, and the oldest.
+func (vs *versionStore) liveMin() (minTS uint64, n int, oldest *Snapshot) {
+	vs.live.Lock()
+	defer vs.live.Unlock()
+	minTS = ^uint64(0)
+	for s := range vs.live.m {
+		if oldest == nil || s.ts < oldest.ts {
+			oldest = s
+		}
+		minTS = min(minTS, s.ts)
+	}
+	return minTS, len(vs.live.m), oldest
 }
 
 // maybeCollect runs a collection when a generation has outgrown sealBytes
@@ -237,25 +264,25 @@ func (vs *versionStore) collectLocked(db *DB) {
 	if !vs.recording.Load() {
 		return
 	}
-	for vs.held.Load() > vs.limit && len(vs.mu.live) > 0 {
-		var oldest *Snapshot
-		for s := range vs.mu.live {
-			if oldest == nil || s.ts < oldest.ts {
-				oldest = s
-			}
+	for vs.held.Load() > vs.limit {
+		_, _, oldest := vs.liveMin()
+		if oldest == nil {
+			break
 		}
 		oldest.expired.Store(true)
-		delete(vs.mu.live, oldest)
-		vs.open.Store(int64(len(vs.mu.live)))
-		vs.mu.expired++
+		vs.live.Lock()
+		delete(vs.live.m, oldest)
+		vs.open.Store(int64(len(vs.live.m)))
+		vs.live.expired++
+		vs.live.Unlock()
 		vs.dropLocked()
 		if vs.held.Load() > vs.limit {
 			vs.sealLocked(db)
 			vs.dropLocked()
 		}
 	}
-	if len(vs.mu.live) == 0 {
-		if time.Since(vs.mu.lastOn) >= recordingGrace {
+	if _, n, _ := vs.liveMin(); n == 0 {
+		if time.Since(vs.lastOn) >= recordingGrace {
 			vs.recording.Store(false)
 			vs.gens.Store(&[]*vgen{{}})
 			vs.held.Store(0)
@@ -287,10 +314,7 @@ func (vs *versionStore) sealLocked(db *DB) {
 // dropLocked drops the sealed generations every open snapshot is at or
 // after (T6).
 func (vs *versionStore) dropLocked() {
-	minTS := ^uint64(0)
-	for s := range vs.mu.live {
-		minTS = min(minTS, s.ts)
-	}
+	minTS, _, _ := vs.liveMin()
 	gens := *vs.gens.Load()
 	keep := make([]*vgen, 0, len(gens))
 	var freed, n int64
