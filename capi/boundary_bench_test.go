@@ -8,7 +8,8 @@ import (
 )
 
 // The Go side of the boundary-cost benchmark (capi/bench.sh): the workload
-// of bench/bench.c and bindings/python/bench.py through the Go API.
+// of bench/bench.c and bindings/python/bench.py through the Go API (get,
+// insert, and a one-key transaction).
 
 const benchKeys = 1000
 
@@ -59,6 +60,31 @@ func BenchmarkBoundaryGoInsert(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := db.Insert(benchKey(i), val); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBoundaryGoTx is one transaction of one key: begin, get,
+// insert, commit (DB.Begin, as the C API and Python drive it).
+func BenchmarkBoundaryGoTx(b *testing.B) {
+	db := benchDB(b)
+	val := make([]byte, 100)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		k := benchKey(i)
+		tx, err := db.Begin()
+		if err != nil {
+			b.Fatal(err)
+		}
+		v, err := tx.Get(db.Tree, k)
+		if err != nil || v == nil {
+			b.Fatal("tx get failed", err)
+		}
+		if err := tx.Insert(db.Tree, k, val); err != nil {
+			b.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
 			b.Fatal(err)
 		}
 	}

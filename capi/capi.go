@@ -19,9 +19,9 @@
 //     SLED_ERR_CLOSED (cgo.Handle never reuses a number, and lookup turns
 //     Value's panic on a deleted handle into that status).
 //  5. Each handle is deleted exactly once, under the lock of the object
-//     that owns it (dbObj.mu for trees and iterators, the object's own mu
-//     for batches and configs), because cgo.Handle.Delete panics on a
-//     second call.
+//     that owns it (dbObj.mu for trees, iterators, transactions and
+//     snapshots, the object's own mu for batches and configs), because
+//     cgo.Handle.Delete panics on a second call.
 package main
 
 /*
@@ -64,11 +64,14 @@ var _ = [1]struct{}{}[C.SLED_ERR_IO-statusIO]
 var _ = [1]struct{}{}[C.SLED_ERR_INVALID_CONFIG-statusInvalidConfig]
 var _ = [1]struct{}{}[C.SLED_ERR_MERGE_FAILED-statusMergeFailed]
 var _ = [1]struct{}{}[C.SLED_ERR_INTERNAL-statusInternal]
+var _ = [1]struct{}{}[C.SLED_ERR_SNAPSHOT_EXPIRED-statusSnapshotExpired]
 
 // The limits of sled.h equal the engine's.
 var _ = [1]struct{}{}[C.SLED_MAX_KEY_BYTES-sled.MaxKeyBytes]
 var _ = [1]struct{}{}[C.SLED_MAX_VALUE_BYTES-sled.MaxValueBytes]
 var _ = [1]struct{}{}[C.SLED_MAX_TREE_NAME_BYTES-sled.MaxTreeNameBytes]
+var _ = [1]struct{}{}[C.SLED_MAX_TX_BYTES-sled.MaxTxBytes]
+var _ = [1]struct{}{}[C.SLED_MAX_TX_OPS-sled.MaxTxOps]
 
 // dbObj is what a sled_db handle names.
 type dbObj struct {
@@ -78,7 +81,7 @@ type dbObj struct {
 	mu struct {
 		sync.Mutex
 		closed   bool                    // protected by mu
-		children map[cgo.Handle]struct{} // tree and iterator handles; protected by mu
+		children map[cgo.Handle]struct{} // tree, iterator, tx and snapshot handles; protected by mu
 	}
 	// merges maps a *sled.Tree to its *mergeOp (see merge.go): the
 	// operator belongs to the tree, whatever handle set it.

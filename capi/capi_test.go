@@ -36,6 +36,11 @@ func TestStatusOf(t *testing.T) {
 		{&sled.CompareAndSwapError{Current: []byte("a")}, statusCASMismatch},
 		{fmt.Errorf("wrapped: %w", &sled.CompareAndSwapError{}), statusCASMismatch},
 		{sled.ErrConflict, statusConflict},
+		{fmt.Errorf("%w: a value read changed", sled.ErrConflict), statusConflict},
+		{fmt.Errorf("%w: over %d bytes", sled.ErrTxTooLarge, 1), statusTxTooLarge},
+		{sled.ErrSnapshotClosed, statusClosed},
+		{sled.ErrSnapshotExpired, statusSnapshotExpired},
+		{errTxEnded, statusClosed},
 		{errors.Join(fmt.Errorf("%w: a", sled.ErrInvalidConfig), fmt.Errorf("%w: b", sled.ErrInvalidConfig)), statusInvalidConfig},
 		{sled.ErrDefaultTree, statusInvalidArgument},
 		{&fs.PathError{Op: "open", Path: "/x", Err: fs.ErrNotExist}, statusIO},
@@ -54,7 +59,8 @@ func TestStatusesDistinct(t *testing.T) {
 	for _, s := range []int{statusOK, statusNotFound, statusInvalidArgument, statusClosed,
 		statusCorruption, statusLocked, statusExists, statusKeyTooLarge, statusValueTooLarge,
 		statusTreeNotFound, statusNoMergeOperator, statusCASMismatch, statusConflict,
-		statusTxTooLarge, statusIO, statusInvalidConfig, statusMergeFailed, statusInternal} {
+		statusTxTooLarge, statusIO, statusInvalidConfig, statusMergeFailed, statusInternal,
+		statusSnapshotExpired} {
 		if seen[s] || s < 0 || s >= statusCount {
 			t.Errorf("status %d repeated or out of range", s)
 		}
@@ -102,5 +108,49 @@ func TestAdoptRelease(t *testing.T) {
 	d.mu.closed = true
 	if _, err := d.adopt(&treeObj{}); !errors.Is(err, errHandleClosed) {
 		t.Fatalf("adopt after close: %v", err)
+	}
+}
+
+// A transaction ends exactly once: the second end (a racing commit or
+// abort) fails, and so does an end after the database released the handle.
+func TestTxEnd(t *testing.T) {
+	db, err := sled.Config{Temporary: true}.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	d := &dbObj{db: db}
+	d.mu.children = map[cgo.Handle]struct{}{}
+	begin := func() *txObj {
+		tx, err := db.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := &txObj{db: d}
+		o.mu.tx = tx
+		if o.h, err = d.adopt(o); err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	o := begin()
+	if tx, err := o.end(); err != nil || tx == nil {
+		t.Fatalf("first end: %v, %v", tx, err)
+	}
+	if _, err := o.end(); statusOf(err) != statusClosed {
+		t.Fatalf("second end: %v", err)
+	}
+	if err := o.with(func(*sled.Tx) error { return nil }); statusOf(err) != statusClosed {
+		t.Fatalf("use after end: %v", err)
+	}
+	o = begin()
+	d.mu.Lock() // as sled_close does
+	for h := range d.mu.children {
+		h.Delete()
+	}
+	d.mu.children = nil
+	d.mu.Unlock()
+	if _, err := o.end(); statusOf(err) != statusClosed {
+		t.Fatalf("end after close: %v", err)
 	}
 }

@@ -2,8 +2,9 @@
 # CI of the C API and the Python binding (called by .ci/run; runs alone too):
 # builds libsled.so (c-shared) and libsled.a (c-archive), runs the C test
 # under AddressSanitizer + UndefinedBehaviorSanitizer (leak checking on),
-# links the c-archive, runs the README examples, the Python unittest suite
-# and the SIGKILL durability test. Installs gcc/python3 only when missing.
+# links the c-archive, runs the README examples (checking that the README
+# shows exactly those files), the Python unittest suite and the SIGKILL
+# durability test. Installs gcc/python3 only when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -59,7 +60,8 @@ echo "== C test against libsled.a (no sanitizers: one Go runtime, statically lin
 gcc "${cflags[@]}" -O1 capi/test/sled_test.c "$build/libsled.a" -lpthread -lm -o "$build/sled_test_static"
 "$build/sled_test_static"
 
-echo "== README examples (C: shared and static; Python)"
+echo "== README examples (C: shared and static; Python), transactions included"
+python3 capi/check_readme.py README.md capi/example/example.c bindings/python/example.py
 gcc -std=c99 -Wall -Wextra -Werror -pedantic -Icapi capi/example/example.c "${rpath[@]}" -o "$build/example"
 gcc -std=c99 -Icapi capi/example/example.c "$build/libsled.a" -lpthread -lm -o "$build/example_static"
 tmp=$(mktemp -d)
@@ -68,10 +70,12 @@ out=$("$build/example" "$tmp/c.db")
 echo "$out"
 grep -qx 'apple = red' <<<"$out"
 grep -qx 'apricot -> orange' <<<"$out"
+grep -qx 'cherries = dark red' <<<"$out"
 "$build/example_static" "$tmp/static.db" >/dev/null
 out=$(cd "$tmp" && SLED_LIB="$build/libsled.so" PYTHONPATH="$root/bindings/python" python3 "$root/bindings/python/example.py")
 echo "$out"
 grep -qx "b'ab'" <<<"$out"
+grep -qx "b'2' b'bob'" <<<"$out"
 
 echo "== Python unittest suite (with the SIGKILL durability test)"
 gcc "${cflags[@]}" -O2 capi/test/crash_child.c "${rpath[@]}" -o "$build/crash_child"

@@ -19,6 +19,11 @@ import (
 type iterObj struct {
 	db *dbObj
 	h  cgo.Handle
+	// tx is the transaction an iterator of sled_tx_iter_range reads
+	// through (nil otherwise): its steps read and record state of the
+	// sled.Tx, so they also take tx.mu (after mu; a transaction's calls
+	// never take an iterator's lock), and fail once it ended.
+	tx *txObj
 	mu struct {
 		sync.Mutex
 		it         *sled.Iterator // protected by mu
@@ -31,13 +36,18 @@ func newIter(th *C.sled_tree, mk func(t *sled.Tree) *sled.Iterator, reverse C.in
 	if e != nil {
 		return fail(err, e)
 	}
-	it := mk(t.t)
+	return adoptIter(t.db, mk(t.t), nil, reverse, out, err)
+}
+
+// adoptIter registers a handle to it (reading through tx when not nil), a
+// child of db.
+func adoptIter(db *dbObj, it *sled.Iterator, tx *txObj, reverse C.int, out **C.sled_iter, err **C.char) C.int {
 	if reverse != 0 {
 		it.Rev()
 	}
-	o := &iterObj{db: t.db}
+	o := &iterObj{db: db, tx: tx}
 	o.mu.it = it
-	h, e := t.db.adopt(o)
+	h, e := db.adopt(o)
 	if e != nil {
 		it.Close()
 		return fail(err, e)
@@ -47,6 +57,19 @@ func newIter(th *C.sled_tree, mk func(t *sled.Tree) *sled.Iterator, reverse C.in
 	return done(err, nil)
 }
 
+// bounds reads the optional bounds of a range. Bounds are keys; one over
+// the key limit would still be a valid bound, but no key lies beyond it
+// that a shorter bound cannot name, so a limit is kept (and guards the
+// slice).
+func bounds(lo *C.uint8_t, loLen C.size_t, hi *C.uint8_t, hiLen C.size_t) (lb, hb []byte, e error) {
+	lb, e = optInput(lo, loLen, "lower bound", 1<<30, errInvalidArgument)
+	if e != nil {
+		return nil, nil, e
+	}
+	hb, e = optInput(hi, hiLen, "upper bound", 1<<30, errInvalidArgument)
+	return lb, hb, e
+}
+
 //export sled_iter_range
 func sled_iter_range(th *C.sled_tree, lo *C.uint8_t, loLen C.size_t, hi *C.uint8_t, hiLen C.size_t, reverse C.int, out **C.sled_iter, err **C.char) (rc C.int) {
 	defer guard(&rc, err)
@@ -54,14 +77,7 @@ func sled_iter_range(th *C.sled_tree, lo *C.uint8_t, loLen C.size_t, hi *C.uint8
 		return fail(err, invalid("out is NULL"))
 	}
 	*out = nil
-	// Bounds are keys; one over the key limit would still be a valid bound,
-	// but no key lies beyond it that a shorter bound cannot name, so the
-	// limit is kept (and guards the slice).
-	lb, e := optInput(lo, loLen, "lower bound", 1<<30, errInvalidArgument)
-	if e != nil {
-		return fail(err, e)
-	}
-	hb, e := optInput(hi, hiLen, "upper bound", 1<<30, errInvalidArgument)
+	lb, hb, e := bounds(lo, loLen, hi, hiLen)
 	if e != nil {
 		return fail(err, e)
 	}
@@ -109,6 +125,14 @@ func sled_iter_next(it *C.sled_iter, ko **C.uint8_t, kl *C.size_t, vo **C.uint8_
 	defer o.mu.Unlock()
 	if o.mu.it == nil {
 		return fail(err, errHandleClosed)
+	}
+	if o.tx != nil {
+		o.tx.mu.Lock()
+		defer o.tx.mu.Unlock()
+		if o.tx.mu.tx == nil {
+			o.mu.positioned = false
+			return fail(err, errTxEnded)
+		}
 	}
 	if !o.mu.it.Next() {
 		o.mu.positioned = false

@@ -38,18 +38,22 @@
  *     pointers marked "optional" may be NULL when the caller does not want
  *     that result (nothing is allocated for it then).
  *
- *  5. Handles. sled_db, sled_tree, sled_iter, sled_batch and sled_config are
- *     opaque handles (registry numbers, never addresses: no Go pointer is
- *     ever given to C). A NULL handle gives SLED_ERR_INVALID_ARGUMENT; a
- *     handle that was closed or freed gives SLED_ERR_CLOSED (handle numbers
- *     are never reused, so a stale handle is always detected, never a crash).
- *     Closing a sled_db also releases every sled_tree and sled_iter opened
- *     from it; closing those afterwards returns SLED_ERR_CLOSED harmlessly.
+ *  5. Handles. sled_db, sled_tree, sled_iter, sled_batch, sled_config,
+ *     sled_tx and sled_snapshot are opaque handles (registry numbers, never
+ *     addresses: no Go pointer is ever given to C). A NULL handle gives
+ *     SLED_ERR_INVALID_ARGUMENT, and so does a handle of the wrong kind or a
+ *     tree of another database than the transaction or snapshot it is used
+ *     with; a handle that was closed or freed gives SLED_ERR_CLOSED (handle
+ *     numbers are never reused, so a stale handle is always detected, never
+ *     a crash). Closing a sled_db also releases every sled_tree, sled_iter,
+ *     sled_tx and sled_snapshot opened from it; closing those afterwards
+ *     returns SLED_ERR_CLOSED harmlessly.
  *
- *  6. Threads. sled_db and sled_tree handles may be used by many threads at
- *     once; single-key operations are linearizable. A sled_iter, sled_batch
- *     or sled_config is meant for one thread at a time (calls on it are
- *     serialized internally, so misuse is slow, not unsafe).
+ *  6. Threads. sled_db, sled_tree and sled_snapshot handles may be used by
+ *     many threads at once; single-key operations are linearizable. A
+ *     sled_iter, sled_batch, sled_config or sled_tx is meant for one thread
+ *     at a time (calls on it are serialized internally, so misuse is slow,
+ *     not unsafe).
  *
  *  7. Limits. Keys up to SLED_MAX_KEY_BYTES, values up to
  *     SLED_MAX_VALUE_BYTES, tree names up to SLED_MAX_TREE_NAME_BYTES;
@@ -67,22 +71,8 @@
  * working with a newer library. Check agreement at run time with
  * SLED_VERSION_OK().
  *
- * COMING (reserved names, not in this version of the library): callback-free
- * transactions over the Go API's serializable Transaction, as
- *
- *     int sled_tx_begin(sled_db *db, sled_tx **out, char **err);
- *     int sled_tx_get(sled_tx *tx, sled_tree *t, const uint8_t *key, size_t key_len,
- *                     uint8_t **val, size_t *val_len, char **err);
- *     int sled_tx_insert(sled_tx *tx, sled_tree *t, const uint8_t *key, size_t key_len,
- *                        const uint8_t *val, size_t val_len, char **err);
- *     int sled_tx_remove(sled_tx *tx, sled_tree *t, const uint8_t *key, size_t key_len, char **err);
- *     int sled_tx_commit(sled_tx *tx, char **err);   // SLED_ERR_CONFLICT: begin again
- *     int sled_tx_abort(sled_tx *tx);
- *
- * Every tx function may return SLED_ERR_CONFLICT, after which the caller
- * aborts and retries from sled_tx_begin; SLED_ERR_TX_TOO_LARGE reports a
- * transaction over the documented bound. The status codes and the sled_tx
- * type are already reserved below.
+ * Version 0.2 added transactions (sled_tx_*), snapshots (sled_snapshot_*)
+ * and SLED_ERR_SNAPSHOT_EXPIRED.
  */
 #ifndef SLED_H
 #define SLED_H
@@ -101,7 +91,7 @@ extern "C" {
 /* ---- Version ---------------------------------------------------------- */
 
 #define SLED_VERSION_MAJOR 0
-#define SLED_VERSION_MINOR 1
+#define SLED_VERSION_MINOR 2
 #define SLED_VERSION_PATCH 0
 /* The header's version as one number: major << 16 | minor << 8 | patch. */
 #define SLED_VERSION \
@@ -131,12 +121,13 @@ enum {
     SLED_ERR_TREE_NOT_FOUND = 9,      /* no such tree, or it was dropped */
     SLED_ERR_NO_MERGE_OPERATOR = 10,  /* sled_merge on a tree without one */
     SLED_ERR_CAS_MISMATCH = 11,       /* compare-and-swap found another value */
-    SLED_ERR_CONFLICT = 12,           /* reserved: transaction conflict, retry */
-    SLED_ERR_TX_TOO_LARGE = 13,       /* reserved: transaction over its bound */
+    SLED_ERR_CONFLICT = 12,           /* transaction conflict: begin it again */
+    SLED_ERR_TX_TOO_LARGE = 13,       /* transaction over SLED_MAX_TX_BYTES / _OPS */
     SLED_ERR_IO = 14,                 /* the operating system reported an error */
     SLED_ERR_INVALID_CONFIG = 15,     /* the configuration is invalid */
     SLED_ERR_MERGE_FAILED = 16,       /* the merge callback returned failure */
-    SLED_ERR_INTERNAL = 17            /* a bug in the library; the message says where */
+    SLED_ERR_INTERNAL = 17,           /* a bug in the library; the message says where */
+    SLED_ERR_SNAPSHOT_EXPIRED = 18    /* the snapshot's versions exceeded the limit: take a new one */
 };
 
 /* A static, never-freed description of a status code ("unknown status" for
@@ -151,6 +142,10 @@ void sled_free(void *p);
 #define SLED_MAX_KEY_BYTES (64u << 10)
 #define SLED_MAX_VALUE_BYTES (64u << 20)
 #define SLED_MAX_TREE_NAME_BYTES (1u << 10)
+/* Bounds of one transaction: the key and value bytes it writes plus the key
+ * bytes it reads, and its reads and writes (each call counts one). */
+#define SLED_MAX_TX_BYTES (512u << 20)
+#define SLED_MAX_TX_OPS (1u << 22)
 
 /* ---- Handles ---------------------------------------------------------- */
 
@@ -159,7 +154,8 @@ typedef struct sled_db sled_db;
 typedef struct sled_tree sled_tree;
 typedef struct sled_iter sled_iter;
 typedef struct sled_batch sled_batch;
-typedef struct sled_tx sled_tx; /* reserved for the coming transactions */
+typedef struct sled_tx sled_tx;
+typedef struct sled_snapshot sled_snapshot;
 
 /* ---- Configuration ---------------------------------------------------- */
 
@@ -411,6 +407,97 @@ int sled_iter_key(sled_iter *it, uint8_t **key, size_t *key_len);
 int sled_iter_value(sled_iter *it, uint8_t **val, size_t *val_len);
 /* Releases the iterator. */
 int sled_iter_close(sled_iter *it);
+
+/* ---- Transactions ----------------------------------------------------- */
+/* A serializable read-write transaction over any trees of one database,
+ * driven by hand: begin, read and write through the sled_tx, then commit or
+ * abort. Reads see the transaction's own writes; writes are buffered and
+ * become visible at commit, all or none (also across a crash; durable after
+ * the next sled_flush). The commit checks that everything the transaction
+ * read is unchanged; if not it writes nothing and returns SLED_ERR_CONFLICT,
+ * and the caller begins again (there is no automatic retry):
+ *
+ *     for (;;) {
+ *         sled_tx *tx;
+ *         if (sled_tx_begin(db, &tx, &err) != SLED_OK) ... error in err ...
+ *         rc = sled_tx_get(tx, t, key, key_len, &v, &vn, &err);  (SLED_OK or SLED_NOT_FOUND)
+ *         ... sled_tx_insert / sled_tx_remove; on an error: sled_tx_abort(tx) ...
+ *         rc = sled_tx_commit(tx, &err);   (tx is released either way)
+ *         if (rc != SLED_ERR_CONFLICT) break;
+ *         sled_free(err);                  (then maybe back off a little)
+ *     }
+ *
+ * sled_tx_commit and sled_tx_abort end the transaction and release its
+ * handle, whatever they return; the handle is then stale (SLED_ERR_CLOSED),
+ * so an error path may call sled_tx_abort unconditionally. sled_close
+ * releases unfinished transactions (nothing of them is written). An
+ * unfinished transaction holds no lock and blocks no one; it only costs
+ * memory.
+ *
+ * Only sled_tx_commit returns SLED_ERR_CONFLICT in this version; should
+ * another tx function return it, abort and begin again likewise. A call
+ * that takes the transaction over SLED_MAX_TX_BYTES or SLED_MAX_TX_OPS
+ * fails with SLED_ERR_TX_TOO_LARGE, and so does its commit (abort it).
+ * Other errors (a key or value over its limit, a NULL key with a length, a
+ * tree of another database) fail that call only. The tree of each call may
+ * be any tree of the transaction's database.
+ *
+ * Threads: a sled_tx is for one thread at a time; its calls are serialized
+ * internally by a mutex, so sharing one is safe but gives no meaningful
+ * order. Any number of transactions may run at once, on any threads;
+ * transactions on disjoint keys commit in parallel. */
+
+/* Begins a transaction on db. */
+int sled_tx_begin(sled_db *db, sled_tx **out, char **err);
+/* SLED_OK and key's value in (*val, *val_len) as the transaction sees it
+ * (its own writes first), or SLED_NOT_FOUND with *val = NULL. val and
+ * val_len are required. A read joins the transaction's read set: the commit
+ * fails with SLED_ERR_CONFLICT if the key changed meanwhile. */
+int sled_tx_get(sled_tx *tx, sled_tree *t, const uint8_t *key, size_t key_len,
+                uint8_t **val, size_t *val_len, char **err);
+/* Sets key to val (copied) in t when the transaction commits. */
+int sled_tx_insert(sled_tx *tx, sled_tree *t, const uint8_t *key, size_t key_len,
+                   const uint8_t *val, size_t val_len, char **err);
+/* Removes key (absent is fine) from t when the transaction commits. */
+int sled_tx_remove(sled_tx *tx, sled_tree *t, const uint8_t *key, size_t key_len, char **err);
+/* An iterator (see sled_iter_range) over t as the transaction sees it: the
+ * tree's entries with the transaction's writes made before this call merged
+ * in key order. The entries it returns join the read set (the commit fails
+ * with SLED_ERR_CONFLICT if the range read changed). After the transaction
+ * ends, sled_iter_next returns SLED_ERR_CLOSED; close it with
+ * sled_iter_close. */
+int sled_tx_iter_range(sled_tx *tx, sled_tree *t, const uint8_t *lo, size_t lo_len,
+                       const uint8_t *hi, size_t hi_len, int reverse,
+                       sled_iter **out, char **err);
+/* Commits: SLED_OK when every write became visible atomically;
+ * SLED_ERR_CONFLICT when something read changed (nothing is written:
+ * begin again). Ends the transaction and releases tx in every case. */
+int sled_tx_commit(sled_tx *tx, char **err);
+/* Ends the transaction without writing anything and releases tx. */
+int sled_tx_abort(sled_tx *tx);
+
+/* ---- Snapshots -------------------------------------------------------- */
+/* A consistent, read-only view of every tree of the database as of
+ * sled_snapshot_open: everything written before it and nothing after. It
+ * never conflicts and may be used by many threads at once. While it is
+ * open, writes keep the values they overwrite in memory; when those exceed
+ * the database's bound (a quarter of the cache, at least 64 MiB) the oldest
+ * snapshots expire and their reads return SLED_ERR_SNAPSHOT_EXPIRED. Close
+ * snapshots when done. */
+
+/* Takes a snapshot of db. */
+int sled_snapshot_open(sled_db *db, sled_snapshot **out, char **err);
+/* SLED_OK and key's value in t as of the snapshot, or SLED_NOT_FOUND with
+ * *val = NULL. val and val_len are required. */
+int sled_snapshot_get(sled_snapshot *s, sled_tree *t, const uint8_t *key, size_t key_len,
+                      uint8_t **val, size_t *val_len, char **err);
+/* An iterator (see sled_iter_range) over t as of the snapshot. After
+ * sled_snapshot_close, sled_iter_next returns SLED_ERR_CLOSED. */
+int sled_snapshot_iter_range(sled_snapshot *s, sled_tree *t, const uint8_t *lo, size_t lo_len,
+                             const uint8_t *hi, size_t hi_len, int reverse,
+                             sled_iter **out, char **err);
+/* Releases the snapshot (and the versions it kept). */
+int sled_snapshot_close(sled_snapshot *s);
 #endif
 
 #ifdef __cplusplus

@@ -27,6 +27,7 @@ const char *sled_strerror(int status) {
     case SLED_ERR_INVALID_CONFIG: return "invalid config";
     case SLED_ERR_MERGE_FAILED: return "merge callback failed";
     case SLED_ERR_INTERNAL: return "internal error";
+    case SLED_ERR_SNAPSHOT_EXPIRED: return "snapshot expired";
     }
     return "unknown status";
 }
@@ -43,27 +44,36 @@ int sled__call_merge(sled_merge_fn fn, void *ctx,
     return fn(ctx, key, key_len, old, old_len, operand, operand_len, out, out_len);
 }
 
-// Implemented in Go (tree.go); not part of sled.h.
+// Implemented in Go (tree.go, tx.go, snapshot.go); not part of sled.h.
 int sled__get(sled_tree *t, const uint8_t *key, size_t key_len, uint8_t *scratch,
               size_t scratch_len, uint8_t **big, size_t *val_len, char **err);
+int sled__tx_get(sled_tx *tx, sled_tree *t, const uint8_t *key, size_t key_len,
+                 uint8_t *scratch, size_t scratch_len, uint8_t **big, size_t *val_len,
+                 char **err);
+int sled__snapshot_get(sled_snapshot *s, sled_tree *t, const uint8_t *key, size_t key_len,
+                       uint8_t *scratch, size_t scratch_len, uint8_t **big,
+                       size_t *val_len, char **err);
 
-// sled_get lets Go copy a small value into a stack buffer and allocates the
-// result here, which is cheaper than Go calling malloc through cgo.
-int sled_get(sled_tree *t, const uint8_t *key, size_t key_len,
-             uint8_t **val, size_t *val_len, char **err) {
-    if (val == NULL || val_len == NULL) {
-        static const char msg[] = "sled: invalid argument: val or val_len is NULL";
-        if (err != NULL) {
-            *err = malloc(sizeof msg);
-            if (*err == NULL) abort();
-            memcpy(*err, msg, sizeof msg);
-        }
-        return SLED_ERR_INVALID_ARGUMENT;
+// The gets let Go copy a small value into a stack buffer and allocate the
+// result here, which is cheaper than Go calling malloc through cgo: one
+// cgo transition per call instead of two.
+enum { SCRATCH = 256 };
+
+// bad_output reports NULL val or val_len (before any Go call).
+static int bad_output(char **err) {
+    static const char msg[] = "sled: invalid argument: val or val_len is NULL";
+    if (err != NULL) {
+        *err = malloc(sizeof msg);
+        if (*err == NULL) abort();
+        memcpy(*err, msg, sizeof msg);
     }
-    uint8_t scratch[256];
-    uint8_t *big = NULL;
-    size_t n = 0;
-    int rc = sled__get(t, key, key_len, scratch, sizeof scratch, &big, &n, err);
+    return SLED_ERR_INVALID_ARGUMENT;
+}
+
+// finish_get hands the result of a sled__*get to the caller: big when Go
+// allocated it, else a malloc'd copy of the n bytes in scratch.
+static int finish_get(int rc, const uint8_t *scratch, uint8_t *big, size_t n,
+                      uint8_t **val, size_t *val_len) {
     *val = NULL;
     *val_len = 0;
     if (rc != SLED_OK) return rc;
@@ -75,4 +85,34 @@ int sled_get(sled_tree *t, const uint8_t *key, size_t key_len,
     *val = big;
     *val_len = n;
     return SLED_OK;
+}
+
+int sled_get(sled_tree *t, const uint8_t *key, size_t key_len,
+             uint8_t **val, size_t *val_len, char **err) {
+    if (val == NULL || val_len == NULL) return bad_output(err);
+    uint8_t scratch[SCRATCH];
+    uint8_t *big = NULL;
+    size_t n = 0;
+    int rc = sled__get(t, key, key_len, scratch, sizeof scratch, &big, &n, err);
+    return finish_get(rc, scratch, big, n, val, val_len);
+}
+
+int sled_tx_get(sled_tx *tx, sled_tree *t, const uint8_t *key, size_t key_len,
+                uint8_t **val, size_t *val_len, char **err) {
+    if (val == NULL || val_len == NULL) return bad_output(err);
+    uint8_t scratch[SCRATCH];
+    uint8_t *big = NULL;
+    size_t n = 0;
+    int rc = sled__tx_get(tx, t, key, key_len, scratch, sizeof scratch, &big, &n, err);
+    return finish_get(rc, scratch, big, n, val, val_len);
+}
+
+int sled_snapshot_get(sled_snapshot *s, sled_tree *t, const uint8_t *key, size_t key_len,
+                      uint8_t **val, size_t *val_len, char **err) {
+    if (val == NULL || val_len == NULL) return bad_output(err);
+    uint8_t scratch[SCRATCH];
+    uint8_t *big = NULL;
+    size_t n = 0;
+    int rc = sled__snapshot_get(s, t, key, key_len, scratch, sizeof scratch, &big, &n, err);
+    return finish_get(rc, scratch, big, n, val, val_len);
 }

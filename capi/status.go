@@ -21,13 +21,14 @@ const (
 	statusTreeNotFound    = 9
 	statusNoMergeOperator = 10
 	statusCASMismatch     = 11
-	statusConflict        = 12 // reserved for transactions
-	statusTxTooLarge      = 13 // reserved for transactions
+	statusConflict        = 12
+	statusTxTooLarge      = 13
 	statusIO              = 14
 	statusInvalidConfig   = 15
 	statusMergeFailed     = 16
 	statusInternal        = 17
-	statusCount           = 18 // one past the last code
+	statusSnapshotExpired = 18
+	statusCount           = 19 // one past the last code
 )
 
 var (
@@ -60,6 +61,9 @@ var sentinels = []struct {
 	{sled.ErrTreeNotFound, statusTreeNotFound},
 	{sled.ErrNoMergeOperator, statusNoMergeOperator},
 	{sled.ErrConflict, statusConflict},
+	{sled.ErrTxTooLarge, statusTxTooLarge},
+	{sled.ErrSnapshotClosed, statusClosed},
+	{sled.ErrSnapshotExpired, statusSnapshotExpired},
 	{sled.ErrInvalidConfig, statusInvalidConfig},
 	{sled.ErrDefaultTree, statusInvalidArgument},
 }

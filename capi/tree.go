@@ -8,7 +8,6 @@ import "C"
 
 import (
 	"errors"
-	"unsafe"
 
 	"github.com/sledgo/sled"
 )
@@ -35,16 +34,7 @@ func sled__get(th *C.sled_tree, k *C.uint8_t, kn C.size_t, scratch *C.uint8_t, s
 	if e != nil {
 		return fail(err, e)
 	}
-	if got == nil {
-		return notFound(err)
-	}
-	if len(got) <= int(scratchLen) {
-		copy(unsafe.Slice((*byte)(unsafe.Pointer(scratch)), len(got)), got)
-		*vn = C.size_t(len(got))
-	} else {
-		output(big, vn, got)
-	}
-	return done(err, nil)
+	return scratchOut(got, scratch, scratchLen, big, vn, err)
 }
 
 //export sled_contains

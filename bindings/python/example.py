@@ -27,6 +27,18 @@ with tempfile.TemporaryDirectory() as d, sled.Db(d + "/my.db") as db:
     except sled.CompareAndSwapError as e:
         print("cas failed, current value:", e.current)
 
+    with db.transaction() as tx:               # serializable, all or nothing
+        n = int(tx.get(b"visits", b"0"))       # reads see the tx's own writes
+        tx[b"visits"] = b"%d" % (n + 1)
+        tx.tree(users)[b"u2"] = b"bob"         # any tree of the database
+    # A conflicting write makes the with block raise sled.ConflictError;
+    # db.transact(fn) runs fn(tx) in a new transaction until it commits.
+
+    def visit(tx):                             # may run more than once
+        tx[b"visits"] = b"%d" % (int(tx.get(b"visits", b"0")) + 1)
+    db.transact(visit)
+    print(db[b"visits"], users[b"u2"])         # b'2' b'bob'
+
     db.set_merge_operator(lambda key, old, op: (old or b"") + op)
     db.merge(b"log", b"a")
     print(db.merge(b"log", b"b"))              # b'ab'

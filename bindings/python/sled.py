@@ -8,13 +8,16 @@
             print(k, v)
         users = db.tree("users")
         users[b"u1"] = b"ada"
+        with db.transaction() as tx:         # serializable, over any trees
+            tx[b"apple"] = b"green"
+            tx.tree(users)[b"u2"] = tx[b"apple"]
         db.flush()
 
 Keys and values are bytes (any bytes-like object is accepted on input).
 Errors raise SledError subclasses mapped from the C status codes. Every
 object is safe to use from several threads (the C library releases no lock
-of Python's: ctypes drops the GIL during each call), except iterators and
-batches, which belong to one thread.
+of Python's: ctypes drops the GIL during each call), except iterators,
+batches and transactions, which belong to one thread.
 
 The library is found, in order, at $SLED_LIB, next to this file
 (libsled.so), or in ../../capi/build/ of a source checkout; build it with
@@ -23,17 +26,20 @@ The library is found, in order, at $SLED_LIB, next to this file
 
 import ctypes
 import os
+import random
 import threading
+import time
 import weakref
 from ctypes import (CFUNCTYPE, POINTER, byref, c_char_p, c_double, c_int,
                     c_int64, c_size_t, c_uint32, c_uint64, c_void_p)
 
 __all__ = [
-    "Db", "Tree", "Batch", "SledError", "InvalidArgument", "Closed",
-    "Corruption", "Locked", "Exists", "KeyTooLarge", "ValueTooLarge",
-    "TreeNotFound", "NoMergeOperator", "CompareAndSwapError", "Conflict",
-    "TxTooLarge", "SledIOError", "InvalidConfig", "MergeFailed",
-    "InternalError", "library_version", "LOW_SPACE", "HIGH_THROUGHPUT",
+    "Db", "Tree", "Batch", "Transaction", "Snapshot", "SledError",
+    "InvalidArgument", "Closed", "Corruption", "Locked", "Exists",
+    "KeyTooLarge", "ValueTooLarge", "TreeNotFound", "NoMergeOperator",
+    "CompareAndSwapError", "ConflictError", "Conflict", "TxTooLarge",
+    "SledIOError", "InvalidConfig", "MergeFailed", "InternalError",
+    "SnapshotExpired", "library_version", "LOW_SPACE", "HIGH_THROUGHPUT",
 ]
 
 # ---- status codes (sled.h) ------------------------------------------------
@@ -100,14 +106,19 @@ class CompareAndSwapError(SledError):
         self.current = current
 
 
-class Conflict(SledError):
-    """Reserved for transactions (not yet in the library)."""
+class ConflictError(SledError):
+    """A transaction's commit found that something it read had changed;
+    nothing was written. Run the transaction again (Db.transact does)."""
 
     status = 12
 
 
+Conflict = ConflictError  # the name in versions before 0.2
+
+
 class TxTooLarge(SledError):
-    """Reserved for transactions (not yet in the library)."""
+    """A transaction over the library's bound (512 MiB or 4Mi operations);
+    it can only be aborted."""
 
     status = 13
 
@@ -128,11 +139,18 @@ class InternalError(SledError):
     status = 17
 
 
+class SnapshotExpired(SledError):
+    """The versions a snapshot needed exceeded the database's bound: take a
+    new snapshot."""
+
+    status = 18
+
+
 _ERRORS = {cls.status: cls for cls in (
     InvalidArgument, Closed, Corruption, Locked, Exists, KeyTooLarge,
     ValueTooLarge, TreeNotFound, NoMergeOperator, CompareAndSwapError,
-    Conflict, TxTooLarge, SledIOError, InvalidConfig, MergeFailed,
-    InternalError)}
+    ConflictError, TxTooLarge, SledIOError, InvalidConfig, MergeFailed,
+    InternalError, SnapshotExpired)}
 
 # ---- loading the library --------------------------------------------------
 
@@ -232,6 +250,17 @@ _sig("sled_iter_range", _P, _B, c_size_t, _B, c_size_t, c_int, _PP, _ERR)
 _sig("sled_iter_prefix", _P, _B, c_size_t, c_int, _PP, _ERR)
 _sig("sled_iter_next", _P, _PP, _SZ, _PP, _SZ, _ERR)
 _sig("sled_iter_close", _P)
+_sig("sled_tx_begin", _P, _PP, _ERR)
+_sig("sled_tx_get", _P, _P, _B, c_size_t, _PP, _SZ, _ERR)
+_sig("sled_tx_insert", _P, _P, _B, c_size_t, _B, c_size_t, _ERR)
+_sig("sled_tx_remove", _P, _P, _B, c_size_t, _ERR)
+_sig("sled_tx_iter_range", _P, _P, _B, c_size_t, _B, c_size_t, c_int, _PP, _ERR)
+_sig("sled_tx_commit", _P, _ERR)
+_sig("sled_tx_abort", _P)
+_sig("sled_snapshot_open", _P, _PP, _ERR)
+_sig("sled_snapshot_get", _P, _P, _B, c_size_t, _PP, _SZ, _ERR)
+_sig("sled_snapshot_iter_range", _P, _P, _B, c_size_t, _B, c_size_t, c_int, _PP, _ERR)
+_sig("sled_snapshot_close", _P)
 _lib.sled_version.restype = c_uint32
 _lib.sled_version.argtypes = []
 _lib.sled_strerror.restype = c_char_p
@@ -587,6 +616,251 @@ class Batch:
         return False
 
 
+# ---- transactions and snapshots --------------------------------------------
+
+
+class Transaction:
+    """A serializable read-write transaction over the trees of a Db, from
+    Db.transaction(). Use it as a context manager: the block's writes are
+    committed when it ends normally, all or none; an exception aborts them
+    (nothing is written) and propagates.
+
+        with db.transaction() as tx:
+            n = int(tx.get(b"n", b"0"))
+            tx[b"n"] = b"%d" % (n + 1)            # the default tree
+            tx.tree(users)[b"u1"] = b"ada"        # another tree: a view...
+            tx.insert(b"u2", b"bob", tree=users)  # ...or the tree= keyword
+
+    The commit raises ConflictError when something the transaction read
+    changed before it (nothing is written then): run it again, as
+    Db.transact(fn) does. Reads see the transaction's own writes. `del
+    tx[k]` and tx.remove(k) do not read: removing an absent key is fine (as
+    in a Batch). After the commit or abort every method raises Closed. A
+    transaction belongs to one thread; any number may run at once.
+    """
+
+    def __init__(self, db):
+        self._db = db
+        self._h = None
+        # The default tree's handle: should the Db close, it goes stale and
+        # the library reports SLED_ERR_CLOSED (numbers are never reused).
+        self._th = db._handle()
+        h, err = c_void_p(), c_void_p()
+        rc = _lib.sled_tx_begin(db._db_handle(), byref(h), byref(err))
+        if rc:
+            _raise(rc, err)
+        self._h = h
+
+    def _handle(self):
+        if self._h is None:
+            raise Closed("sled: the transaction was committed or aborted")
+        return self._h
+
+    def _tree(self, tree):
+        return self._th if tree is None else tree._handle()
+
+    @property
+    def active(self):
+        """True until the commit or abort."""
+        return self._h is not None
+
+    def get(self, key, default=None, *, tree=None):
+        """key's value in tree (default: the Db's default tree) as the
+        transaction sees it, or default when absent."""
+        k = _bytes(key)
+        v, n, err = c_void_p(), c_size_t(), c_void_p()
+        rc = _lib.sled_tx_get(self._h or self._handle(), self._th if tree is None else tree._handle(),
+                              k, len(k), byref(v), byref(n), byref(err))
+        if rc == OK:
+            return _take(v, n)
+        if rc == NOT_FOUND:
+            return default
+        _raise(rc, err)
+
+    def __getitem__(self, key):
+        v = self.get(key)
+        if v is None:
+            raise KeyError(key)
+        return v
+
+    def __contains__(self, key):
+        return self.get(key) is not None
+
+    def insert(self, key, value, *, tree=None):
+        """Sets key to value in tree when the transaction commits."""
+        k, v = _bytes(key), _bytes(value, "value")
+        err = c_void_p()
+        rc = _lib.sled_tx_insert(self._h or self._handle(), self._th if tree is None else tree._handle(),
+                                 k, len(k), v, len(v), byref(err))
+        if rc:
+            _raise(rc, err)
+
+    def __setitem__(self, key, value):
+        self.insert(key, value)
+
+    def remove(self, key, *, tree=None):
+        """Removes key from tree when the transaction commits (absent is fine)."""
+        k = _bytes(key)
+        err = c_void_p()
+        _check(_lib.sled_tx_remove(self._handle(), self._tree(tree), k, len(k), byref(err)), err)
+
+    def __delitem__(self, key):
+        self.remove(key)
+
+    def range(self, lo=None, hi=None, reverse=False, *, tree=None):
+        """A generator of (key, value) with lo <= key < hi as the transaction
+        sees it (its writes merged in); what it reads joins the read set."""
+        lo, hi = _opt(lo, "lower bound"), _opt(hi, "upper bound")
+        it, err = c_void_p(), c_void_p()
+        _check(_lib.sled_tx_iter_range(self._handle(), self._tree(tree), lo, len(lo or b""), hi,
+                                       len(hi or b""), 1 if reverse else 0, byref(it), byref(err)), err)
+        return _iterate(it)
+
+    def tree(self, tree):
+        """A view of this transaction on another tree (a Tree, or a name to
+        open): tx.tree(users)[k] = v is tx.insert(k, v, tree=users)."""
+        if not isinstance(tree, Tree):
+            tree = self._db.tree(tree)
+        return _TxTree(self, tree)
+
+    def commit(self):
+        """Commits; raises ConflictError (nothing written) when what the
+        transaction read changed. Ends the transaction either way."""
+        h = self._handle()
+        self._h = None
+        err = c_void_p()
+        rc = _lib.sled_tx_commit(h, byref(err))
+        if rc:
+            _raise(rc, err)
+
+    def abort(self):
+        """Ends the transaction without writing anything. Idempotent."""
+        if self._h is not None:
+            h, self._h = self._h, None
+            _lib.sled_tx_abort(h)  # CLOSED after Db.close is harmless
+
+    rollback = abort
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None and self._h is not None:
+            self.commit()
+        else:
+            self.abort()
+        return False
+
+    def __del__(self):
+        self.abort()
+
+
+class _TxTree:
+    """A Transaction's view of one tree (Transaction.tree)."""
+
+    def __init__(self, tx, tree):
+        self._tx, self._t = tx, tree
+
+    def get(self, key, default=None):
+        return self._tx.get(key, default, tree=self._t)
+
+    def __getitem__(self, key):
+        v = self.get(key)
+        if v is None:
+            raise KeyError(key)
+        return v
+
+    def __contains__(self, key):
+        return self.get(key) is not None
+
+    def insert(self, key, value):
+        self._tx.insert(key, value, tree=self._t)
+
+    __setitem__ = insert
+
+    def remove(self, key):
+        self._tx.remove(key, tree=self._t)
+
+    __delitem__ = remove
+
+    def range(self, lo=None, hi=None, reverse=False):
+        return self._tx.range(lo, hi, reverse, tree=self._t)
+
+
+class Snapshot:
+    """A consistent read-only view of every tree as of Db.snapshot(); safe
+    for several threads. Close it when done (or use it as a context
+    manager): while it is open, writes keep what they overwrite in memory,
+    and past the database's bound its reads raise SnapshotExpired.
+
+        with db.snapshot() as snap:
+            snap.get(b"k"); snap.get(b"u1", tree=users); list(snap.range())
+    """
+
+    def __init__(self, db):
+        self._db = db
+        self._h = None
+        h, err = c_void_p(), c_void_p()
+        _check(_lib.sled_snapshot_open(db._db_handle(), byref(h), byref(err)), err)
+        self._h = h
+
+    def _handle(self):
+        if self._h is None:
+            raise Closed("sled: snapshot closed")
+        return self._h
+
+    def get(self, key, default=None, *, tree=None):
+        k = _bytes(key)
+        v, n, err = c_void_p(), c_size_t(), c_void_p()
+        rc = _lib.sled_snapshot_get(self._handle(), (self._db if tree is None else tree)._handle(),
+                                    k, len(k), byref(v), byref(n), byref(err))
+        if rc == NOT_FOUND:
+            return default
+        _check(rc, err)
+        return _take(v, n)
+
+    def __getitem__(self, key):
+        v = self.get(key)
+        if v is None:
+            raise KeyError(key)
+        return v
+
+    def __contains__(self, key):
+        return self.get(key) is not None
+
+    def range(self, lo=None, hi=None, reverse=False, *, tree=None):
+        lo, hi = _opt(lo, "lower bound"), _opt(hi, "upper bound")
+        it, err = c_void_p(), c_void_p()
+        _check(_lib.sled_snapshot_iter_range(self._handle(), (self._db if tree is None else tree)._handle(),
+                                             lo, len(lo or b""), hi, len(hi or b""),
+                                             1 if reverse else 0, byref(it), byref(err)), err)
+        return _iterate(it)
+
+    def close(self):
+        if self._h is not None:
+            h, self._h = self._h, None
+            _lib.sled_snapshot_close(h)  # CLOSED after Db.close is harmless
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def __del__(self):
+        self.close()
+
+
+def _backoff(attempt):
+    """Waits a little more after every conflict, with jitter, so that
+    transactions fighting over keys take turns."""
+    if attempt < 3:
+        time.sleep(0)  # lets another thread run
+    else:
+        time.sleep(random.uniform(0, min(attempt, 20) * 50e-6))
+
+
 # ---- databases -------------------------------------------------------------
 
 
@@ -716,6 +990,36 @@ class Db(Tree):
         """Inserts the entries of a dump written by export."""
         err = c_void_p()
         _check(_lib.sled_import(self._db_handle(), os.fsencode(path), byref(err)), err)
+
+    def transaction(self):
+        """A Transaction: `with db.transaction() as tx:` commits at the end
+        of the block (ConflictError: run it again) and aborts on an
+        exception."""
+        return Transaction(self)
+
+    def transact(self, fn, retries=100):
+        """Runs fn(tx) in a transaction and commits it, running fn again in
+        a new transaction after each ConflictError, at most retries more
+        times (then the ConflictError propagates); returns fn's result. An
+        exception from fn aborts and propagates. fn may run more than once:
+        it must have no effects besides its writes through tx.
+
+            db.transact(lambda tx: tx.insert(b"n", b"%d" % (int(tx.get(b"n", b"0")) + 1)))
+        """
+        attempt = 0
+        while True:
+            try:
+                with Transaction(self) as tx:
+                    return fn(tx)
+            except ConflictError:
+                if attempt >= retries:
+                    raise
+                attempt += 1
+                _backoff(attempt)
+
+    def snapshot(self):
+        """A Snapshot of every tree as of now; close it when done."""
+        return Snapshot(self)
 
     def stats(self):
         """The database's counters as a dict."""

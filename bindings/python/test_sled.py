@@ -274,5 +274,217 @@ class TestDatabase(Base):
         self.assertEqual(len(db), 6 * 300)
 
 
+class TestTransactions(Base):
+    def test_commit(self):
+        db = self.db
+        db[b"gone"] = b"x"
+        with db.transaction() as tx:
+            self.assertTrue(tx.active)
+            tx[b"a"] = b"1"
+            tx.insert(b"b", b"2")
+            del tx[b"gone"]
+            tx.remove(b"never")  # absent is fine
+            self.assertEqual(tx[b"a"], b"1")  # own writes are visible inside
+            self.assertIsNone(tx.get(b"gone"))
+            self.assertEqual(tx.get(b"none", b"dflt"), b"dflt")
+            self.assertIn(b"b", tx)
+            with self.assertRaises(KeyError):
+                tx[b"none"]
+            self.assertIsNone(db.get(b"a"))  # and to no one else before the commit
+            self.assertEqual(db[b"gone"], b"x")
+        self.assertFalse(tx.active)
+        self.assertEqual((db[b"a"], db[b"b"], db.get(b"gone")), (b"1", b"2", None))
+
+    def test_abort_on_exception(self):
+        db = self.db
+        db[b"k"] = b"old"
+        with self.assertRaises(RuntimeError):
+            with db.transaction() as tx:
+                tx[b"k"] = b"new"
+                tx[b"other"] = b"1"
+                raise RuntimeError("abort")
+        self.assertFalse(tx.active)
+        self.assertEqual(db[b"k"], b"old")
+        self.assertNotIn(b"other", db)
+        # An explicit abort inside the block: nothing is written either.
+        with db.transaction() as tx:
+            tx[b"k"] = b"new"
+            tx.abort()
+        self.assertEqual(db[b"k"], b"old")
+
+    def test_conflict(self):
+        db = self.db
+        db[b"n"] = b"1"
+        with self.assertRaises(sled.ConflictError) as cm:
+            with db.transaction() as tx:
+                n = int(tx[b"n"])
+                db[b"n"] = b"5"  # a plain write behind the transaction's back
+                tx[b"n"] = b"%d" % (n + 1)
+                tx[b"also"] = b"x"
+        self.assertIsInstance(cm.exception, sled.SledError)
+        self.assertEqual(cm.exception.status, 12)
+        self.assertIs(sled.Conflict, sled.ConflictError)
+        self.assertEqual(db[b"n"], b"5")  # nothing written
+        self.assertNotIn(b"also", db)
+        # Two transactions that read and write one key: the second commit loses.
+        a, b = db.transaction(), db.transaction()
+        a[b"n"] = a[b"n"] + b"a"
+        b[b"n"] = b[b"n"] + b"b"
+        b.commit()
+        with self.assertRaises(sled.ConflictError):
+            a.commit()
+        self.assertEqual(db[b"n"], b"5b")
+
+    def test_transact_retries(self):
+        db = self.db
+        calls = []
+
+        def fn(tx):
+            calls.append(1)
+            v = tx.get(b"k", b"")
+            if len(calls) == 1:
+                db[b"k"] = b"interfering"  # makes the first run conflict
+            tx[b"k"] = v + b"!"
+            return len(calls)
+        self.assertEqual(db.transact(fn), 2)
+        self.assertEqual(db[b"k"], b"interfering!")
+
+        def always(tx):
+            calls.append(1)
+            tx.get(b"k")
+            db[b"k"] = b"again%d" % len(calls)  # a new value each time
+            tx[b"k"] = b"never"
+        del calls[:]
+        with self.assertRaises(sled.ConflictError):
+            db.transact(always, retries=3)
+        self.assertEqual(len(calls), 4)
+        self.assertEqual(db[b"k"], b"again4")
+        with self.assertRaises(ZeroDivisionError):  # not retried
+            db.transact(lambda tx: 1 / 0)
+
+    def test_transact_threads_counter(self):
+        db = self.db
+        threads, per = 6, 40
+        runs = []
+        errors = []
+
+        def increment(tx):
+            runs.append(1)
+            n = int(tx.get(b"ctr", b"0"))
+            tx[b"ctr"] = b"%d" % (n + 1)
+
+        def work():
+            try:
+                for _ in range(per):
+                    db.transact(increment, retries=10_000)
+            except Exception as e:  # reported below
+                errors.append(e)
+        ts = [threading.Thread(target=work) for _ in range(threads)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        self.assertEqual(errors, [])
+        self.assertEqual(int(db[b"ctr"]), threads * per)  # no lost update
+        self.assertGreaterEqual(len(runs), threads * per)
+
+    def test_use_after_exit(self):
+        db = self.db
+        with db.transaction() as tx:
+            tx[b"a"] = b"1"
+        for call in (lambda: tx.get(b"a"), lambda: tx.insert(b"a", b"2"),
+                     lambda: tx.__setitem__(b"a", b"2"), lambda: tx.remove(b"a"),
+                     lambda: tx.range(), tx.commit):
+            with self.assertRaises(sled.Closed):
+                call()
+        tx.abort()  # idempotent
+        with self.assertRaises(ValueError):
+            with db.transaction() as tx2:
+                raise ValueError()
+        with self.assertRaises(sled.Closed):
+            tx2[b"a"] = b"2"
+        self.assertEqual(db[b"a"], b"1")
+
+    def test_trees(self):
+        db = self.db
+        users = db.tree("users")
+        with db.transaction() as tx:
+            tx.tree(users)[b"u1"] = b"ada"
+            tx.insert(b"u2", b"bob", tree=users)
+            tx.tree("users").insert(b"u3", b"cy")  # a name opens the tree
+            self.assertEqual(tx.get(b"u1", tree=users), b"ada")
+            self.assertEqual(tx.tree(users)[b"u2"], b"bob")
+            self.assertNotIn(b"u1", tx)  # the default tree
+            del tx.tree(users)[b"u3"]
+            tx[b"count"] = b"2"
+        self.assertEqual((users[b"u1"], users[b"u2"], users.get(b"u3")), (b"ada", b"bob", None))
+        self.assertEqual(db[b"count"], b"2")
+        with sled.Db(temporary=True) as other:
+            with db.transaction() as tx:
+                with self.assertRaises(sled.InvalidArgument):
+                    tx.get(b"k", tree=other)
+                with self.assertRaises(sled.InvalidArgument):
+                    tx.tree(other)[b"k"] = b"v"
+                tx[b"fine"] = b"1"  # the transaction goes on
+            self.assertNotIn(b"k", other)
+        self.assertEqual(db[b"fine"], b"1")
+
+    def test_range(self):
+        db = self.db
+        for k in (b"a", b"b", b"c"):
+            db[k] = k
+        with db.transaction() as tx:
+            tx[b"bb"] = b"new"
+            del tx[b"c"]
+            self.assertEqual([k for k, _ in tx.range()], [b"a", b"b", b"bb"])
+            self.assertEqual(list(tx.range(b"b", reverse=True)), [(b"bb", b"new"), (b"b", b"b")])
+            gen = tx.range()
+            next(gen)
+        with self.assertRaises(sled.Closed):  # the transaction ended
+            next(gen)
+
+    def test_errors(self):
+        db = self.db
+        with db.transaction() as tx:
+            with self.assertRaises(sled.KeyTooLarge):
+                tx[b"k" * (64 * 1024 + 1)] = b"v"
+            with self.assertRaises(TypeError):
+                tx["str"] = b"v"
+            tx[b"ok"] = b"1"
+        self.assertEqual(db[b"ok"], b"1")
+        tx = db.transaction()
+        tx[b"unfinished"] = b"1"
+        db.close()
+        with self.assertRaises(sled.Closed):
+            tx.get(b"ok")
+        with self.assertRaises(sled.Closed):
+            tx.commit()
+        with self.assertRaises(sled.Closed):
+            db.transaction()
+
+
+class TestSnapshots(Base):
+    def test_snapshot(self):
+        db = self.db
+        users = db.tree("users")
+        db[b"a"] = b"1"
+        users[b"u"] = b"1"
+        with db.snapshot() as snap:
+            db[b"a"] = b"2"
+            db[b"b"] = b"2"
+            users[b"u"] = b"2"
+            self.assertEqual(snap[b"a"], b"1")
+            self.assertIsNone(snap.get(b"b"))
+            self.assertNotIn(b"b", snap)
+            self.assertEqual(snap.get(b"u", tree=users), b"1")
+            self.assertEqual(list(snap.range()), [(b"a", b"1")])
+            gen = snap.range(tree=users)
+        with self.assertRaises(sled.Closed):
+            snap.get(b"a")
+        with self.assertRaises(sled.Closed):
+            next(gen)
+        self.assertEqual(db[b"a"], b"2")
+
+
 if __name__ == "__main__":
     unittest.main()

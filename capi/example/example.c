@@ -61,6 +61,29 @@ int main(int argc, char **argv) {
         check(rc, err);
     }
 
+    /* A transaction: move cherry to cherries atomically. A conflict (a
+       value it read changed before the commit) means: begin again. */
+    do {
+        sled_tx *tx;
+        check(sled_tx_begin(db, &tx, &err), err);
+        rc = sled_tx_get(tx, t, (const uint8_t *)"cherry", 6, &val, &len, &err);
+        if (rc == SLED_OK) {
+            rc = sled_tx_insert(tx, t, (const uint8_t *)"cherries", 8, val, len, &err);
+            sled_free(val);
+        }
+        if (rc == SLED_OK) rc = sled_tx_remove(tx, t, (const uint8_t *)"cherry", 6, &err);
+        if (rc == SLED_OK) {
+            rc = sled_tx_commit(tx, &err);     /* releases tx, whatever it returns */
+        } else {
+            sled_tx_abort(tx);
+        }
+        if (rc == SLED_ERR_CONFLICT) sled_free(err);
+    } while (rc == SLED_ERR_CONFLICT);
+    if (rc != SLED_NOT_FOUND) check(rc, err);
+    check(sled_get(t, (const uint8_t *)"cherries", 8, &val, &len, &err), err);
+    printf("cherries = %.*s\n", (int)len, (const char *)val);
+    sled_free(val);
+
     check(sled_flush(db, &err), err);          /* durable from here on */
     sled_tree_close(t);
     check(sled_close(db, &err), err);

@@ -1,8 +1,10 @@
 // sled_test exercises every function of sled.h, its error paths included,
-// and several threads on one database handle. Built with
+// several threads on one database handle, and transactions on several
+// threads. Built with
 // -fsanitize=address,undefined by capi/ci.sh. Exit status 0 = all passed.
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,7 +92,7 @@ static char *path(const char *name) {
 static void test_version(void) {
     CHECK(sled_version() == SLED_VERSION);
     CHECK(SLED_VERSION_OK());
-    for (int s = SLED_OK; s <= SLED_ERR_INTERNAL; s++) {
+    for (int s = SLED_OK; s <= SLED_ERR_SNAPSHOT_EXPIRED; s++) {
         CHECK(strcmp(sled_strerror(s), "unknown status") != 0);
     }
     CHECK(strcmp(sled_strerror(-1), "unknown status") == 0);
@@ -627,6 +629,474 @@ static void test_handles(void) {
     OK(sled_close(db, &err));
 }
 
+// ---- transactions and snapshots -----------------------------------------
+
+// Commit makes the writes visible at once, own writes are visible inside,
+// abort writes nothing, and a finished transaction is a stale handle.
+static void test_tx_basic(sled_db *db, sled_tree *t) {
+    sled_tree *other;
+    OK(sled_open_tree(db, "txother", 7, &other, &err));
+    uint8_t *v = (uint8_t *)1;
+    size_t n = 9;
+
+    sled_tx *tx = (sled_tx *)1;
+    OK(sled_tx_begin(db, &tx, &err));
+    CHECK(tx != NULL);
+    FAILS(sled_tx_get(tx, t, B("tx/a"), &v, &n, &err), SLED_NOT_FOUND);
+    CHECK(v == NULL && n == 0);
+    OK(sled_tx_insert(tx, t, B("tx/a"), B("1"), &err));
+    OK(sled_tx_insert(tx, other, B("tx/b"), B("2"), &err)); // another tree, same tx
+    OK(sled_tx_insert(tx, t, B("tx/gone"), B("x"), &err));
+    OK(sled_tx_remove(tx, t, B("tx/gone"), &err));
+    OK(sled_tx_remove(tx, t, B("tx/never"), &err)); // absent is fine
+    // Own writes are visible through the transaction...
+    OK(sled_tx_get(tx, t, B("tx/a"), &v, &n, &err));
+    CHECK(eq(v, n, "1"));
+    sled_free(v);
+    OK(sled_tx_get(tx, other, B("tx/b"), &v, &n, &err));
+    CHECK(eq(v, n, "2"));
+    sled_free(v);
+    FAILS(sled_tx_get(tx, t, B("tx/gone"), &v, &n, &err), SLED_NOT_FOUND);
+    // ...and to no one else before the commit.
+    FAILS(sled_get(t, B("tx/a"), &v, &n, &err), SLED_NOT_FOUND);
+    // A value larger than the scratch buffer of sled_tx_get, and empty ones.
+    uint8_t big[1000];
+    memset(big, 'z', sizeof big);
+    OK(sled_tx_insert(tx, t, B("tx/big"), big, sizeof big, &err));
+    OK(sled_tx_get(tx, t, B("tx/big"), &v, &n, &err));
+    CHECK(n == sizeof big && memcmp(v, big, n) == 0);
+    sled_free(v);
+    OK(sled_tx_insert(tx, t, NULL, 0, NULL, 0, &err));
+    OK(sled_tx_get(tx, t, NULL, 0, &v, &n, &err));
+    CHECK(v != NULL && n == 0);
+    sled_free(v);
+    OK(sled_tx_commit(tx, &err));
+    OK(sled_get(t, B("tx/a"), &v, &n, &err));
+    CHECK(eq(v, n, "1"));
+    sled_free(v);
+    OK(sled_get(other, B("tx/b"), &v, &n, &err));
+    CHECK(eq(v, n, "2"));
+    sled_free(v);
+    OK(sled_get(t, NULL, 0, &v, &n, &err));
+    CHECK(v != NULL && n == 0);
+    sled_free(v);
+    FAILS(sled_get(t, B("tx/gone"), &v, &n, &err), SLED_NOT_FOUND);
+    OK(sled_remove(t, NULL, 0, NULL, NULL, &err));
+    OK(sled_remove(t, B("tx/big"), NULL, NULL, &err));
+
+    // Use after commit: the handle is stale.
+    FAILS(sled_tx_get(tx, t, B("tx/a"), &v, &n, &err), SLED_ERR_CLOSED);
+    CHECK(v == NULL && n == 0);
+    FAILS(sled_tx_insert(tx, t, B("tx/a"), B("3"), &err), SLED_ERR_CLOSED);
+    FAILS(sled_tx_remove(tx, t, B("tx/a"), &err), SLED_ERR_CLOSED);
+    FAILS(sled_tx_commit(tx, &err), SLED_ERR_CLOSED);
+    CHECK_RC(sled_tx_abort(tx), SLED_ERR_CLOSED);
+    sled_iter *it = (sled_iter *)1;
+    FAILS(sled_tx_iter_range(tx, t, NULL, 0, NULL, 0, 0, &it, &err), SLED_ERR_CLOSED);
+    CHECK(it == NULL);
+
+    // Abort writes nothing; use after abort is stale too.
+    OK(sled_tx_begin(db, &tx, &err));
+    OK(sled_tx_insert(tx, t, B("tx/a"), B("aborted"), &err));
+    OK(sled_tx_remove(tx, other, B("tx/b"), &err));
+    CHECK_RC(sled_tx_abort(tx), SLED_OK);
+    CHECK_RC(sled_tx_abort(tx), SLED_ERR_CLOSED);
+    FAILS(sled_tx_commit(tx, &err), SLED_ERR_CLOSED);
+    FAILS(sled_tx_get(tx, t, B("tx/a"), &v, &n, &err), SLED_ERR_CLOSED);
+    FAILS(sled_tx_insert(tx, t, B("tx/a"), B("3"), &err), SLED_ERR_CLOSED);
+    OK(sled_get(t, B("tx/a"), &v, &n, &err));
+    CHECK(eq(v, n, "1"));
+    sled_free(v);
+    OK(sled_get(other, B("tx/b"), &v, &n, &err));
+    CHECK(eq(v, n, "2"));
+    sled_free(v);
+
+    // An empty transaction commits.
+    OK(sled_tx_begin(db, &tx, &err));
+    OK(sled_tx_commit(tx, &err));
+    // A transaction that only reads commits (nothing changed).
+    OK(sled_tx_begin(db, &tx, &err));
+    OK(sled_tx_get(tx, t, B("tx/a"), &v, &n, &err));
+    sled_free(v);
+    OK(sled_tx_commit(tx, &err));
+
+    // A dropped tree.
+    OK(sled_tx_begin(db, &tx, &err));
+    OK(sled_drop_tree(db, "txother", 7, &err));
+    FAILS(sled_tx_get(tx, other, B("tx/b"), &v, &n, &err), SLED_ERR_TREE_NOT_FOUND);
+    FAILS(sled_tx_insert(tx, other, B("tx/b"), B("1"), &err), SLED_ERR_TREE_NOT_FOUND);
+    CHECK_RC(sled_tx_abort(tx), SLED_OK);
+    CHECK_RC(sled_tree_close(other), SLED_OK);
+    OK(sled_remove(t, B("tx/a"), NULL, NULL, &err));
+}
+
+// get_counter reads key's decimal value through tx (absent = 0); returns
+// the status.
+static int tx_get_counter(sled_tx *tx, sled_tree *t, const char *key, long *out, char **err) {
+    uint8_t *v;
+    size_t n;
+    int rc = sled_tx_get(tx, t, (const uint8_t *)key, strlen(key), &v, &n, err);
+    *out = 0;
+    if (rc == SLED_OK) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%.*s", (int)n, (const char *)v);
+        *out = strtol(buf, NULL, 10);
+        sled_free(v);
+    }
+    return rc == SLED_NOT_FOUND ? SLED_OK : rc;
+}
+
+static int tx_put_counter(sled_tx *tx, sled_tree *t, const char *key, long val, char **err) {
+    char buf[32];
+    int n = snprintf(buf, sizeof buf, "%ld", val);
+    return sled_tx_insert(tx, t, (const uint8_t *)key, strlen(key), (const uint8_t *)buf, n, err);
+}
+
+// tx_increment adds 1 to key in a transaction, beginning again on each
+// conflict: the retry loop of sled.h. Returns the final status; *conflicts
+// counts the attempts lost.
+static int tx_increment(sled_db *db, sled_tree *t, const char *key, int *conflicts) {
+    for (int attempt = 0;; attempt++) {
+        char *err = NULL;
+        sled_tx *tx;
+        int rc = sled_tx_begin(db, &tx, &err);
+        if (rc != SLED_OK) {
+            sled_free(err);
+            return rc;
+        }
+        long cur;
+        rc = tx_get_counter(tx, t, key, &cur, &err);
+        if (rc == SLED_OK) rc = tx_put_counter(tx, t, key, cur + 1, &err);
+        if (rc != SLED_OK) {
+            sled_tx_abort(tx);
+            sled_free(err);
+            return rc;
+        }
+        rc = sled_tx_commit(tx, &err);
+        if (rc != SLED_ERR_CONFLICT) {
+            if (rc != SLED_OK) sled_free(err);
+            return rc;
+        }
+        CHECK(err != NULL && strstr(err, "conflict") != NULL);
+        sled_free(err);
+        (*conflicts)++;
+        // Back off a little more after every loss, with jitter, so that
+        // the losers take turns.
+        if (attempt > 2) usleep((useconds_t)(rand() % (20 * (attempt < 20 ? attempt : 20)) + 1));
+        else sched_yield();
+    }
+}
+
+// A conflicting plain write makes the commit fail with SLED_ERR_CONFLICT
+// and write nothing; beginning again succeeds. Blind writes (no read) do
+// not conflict.
+static void test_tx_conflict(sled_db *db, sled_tree *t) {
+    OK(sled_insert(t, B("cnt"), B("10"), NULL, NULL, &err));
+    sled_tx *a;
+    OK(sled_tx_begin(db, &a, &err));
+    long cur = -1;
+    OK(tx_get_counter(a, t, "cnt", &cur, &err));
+    CHECK(cur == 10);
+    OK(tx_put_counter(a, t, "other", 1, &err));
+    OK(sled_insert(t, B("cnt"), B("20"), NULL, NULL, &err)); // behind a's back
+    OK(tx_put_counter(a, t, "cnt", cur + 1, &err));
+    char *err = NULL;
+    CHECK_RC(sled_tx_commit(a, &err), SLED_ERR_CONFLICT);
+    CHECK(err != NULL && strstr(err, "conflict") != NULL);
+    sled_free(err);
+    CHECK_RC(sled_tx_abort(a), SLED_ERR_CLOSED); // already released
+    uint8_t *v;
+    size_t n;
+    OK(sled_get(t, B("cnt"), &v, &n, &err));
+    CHECK(eq(v, n, "20")); // a wrote nothing
+    sled_free(v);
+    FAILS(sled_get(t, B("other"), &v, &n, &err), SLED_NOT_FOUND);
+    int conflicts = 0;
+    CHECK_RC(tx_increment(db, t, "cnt", &conflicts), SLED_OK);
+    OK(sled_get(t, B("cnt"), &v, &n, &err));
+    CHECK(eq(v, n, "21"));
+    sled_free(v);
+
+    // A removal read by a transaction conflicts too.
+    OK(sled_tx_begin(db, &a, &err));
+    OK(tx_get_counter(a, t, "cnt", &cur, &err));
+    OK(sled_remove(t, B("cnt"), NULL, NULL, &err));
+    OK(tx_put_counter(a, t, "cnt", cur + 1, &err));
+    FAILS(sled_tx_commit(a, &err), SLED_ERR_CONFLICT);
+    FAILS(sled_get(t, B("cnt"), &v, &n, &err), SLED_NOT_FOUND);
+
+    // Two transactions read the same key and write it: the second to commit loses.
+    sled_tx *b;
+    OK(sled_tx_begin(db, &a, &err));
+    OK(sled_tx_begin(db, &b, &err));
+    OK(tx_get_counter(a, t, "cnt", &cur, &err));
+    OK(tx_get_counter(b, t, "cnt", &cur, &err));
+    OK(tx_put_counter(a, t, "cnt", 1, &err));
+    OK(tx_put_counter(b, t, "cnt", 2, &err));
+    OK(sled_tx_commit(b, &err));
+    FAILS(sled_tx_commit(a, &err), SLED_ERR_CONFLICT);
+    OK(sled_get(t, B("cnt"), &v, &n, &err));
+    CHECK(eq(v, n, "2"));
+    sled_free(v);
+
+    // A blind write does not conflict: the last commit wins.
+    OK(sled_tx_begin(db, &a, &err));
+    OK(tx_put_counter(a, t, "cnt", 7, &err));
+    OK(sled_insert(t, B("cnt"), B("8"), NULL, NULL, &err));
+    OK(sled_tx_commit(a, &err));
+    OK(sled_get(t, B("cnt"), &v, &n, &err));
+    CHECK(eq(v, n, "7"));
+    sled_free(v);
+    OK(sled_remove(t, B("cnt"), NULL, NULL, &err));
+}
+
+// A transaction's iterator merges its own writes in key order.
+static void test_tx_iter(sled_db *db) {
+    sled_tree *t;
+    OK(sled_open_tree(db, "txiter", 6, &t, &err));
+    const char *keys[] = {"a", "b", "c", "d"};
+    for (int i = 0; i < 4; i++) {
+        OK(sled_insert(t, (const uint8_t *)keys[i], 1, (const uint8_t *)keys[i], 1, NULL, NULL, &err));
+    }
+    sled_tx *tx;
+    OK(sled_tx_begin(db, &tx, &err));
+    OK(sled_tx_insert(tx, t, B("bb"), B("new"), &err));
+    OK(sled_tx_remove(tx, t, B("c"), &err));
+    OK(sled_tx_insert(tx, t, B("a"), B("A"), &err));
+    char got[256];
+    sled_iter *it;
+    OK(sled_tx_iter_range(tx, t, NULL, 0, B("d"), 0, &it, &err));
+    collect(it, got, sizeof got);
+    CHECK(strcmp(got, "a,b,bb,") == 0);
+    CHECK_RC(sled_iter_close(it), SLED_OK);
+    OK(sled_tx_iter_range(tx, t, B("b"), NULL, 0, 1, &it, &err));
+    uint8_t *k, *v;
+    size_t kn, vn;
+    OK(sled_iter_next(it, &k, &kn, &v, &vn, &err));
+    CHECK(eq(k, kn, "d") && eq(v, vn, "d"));
+    sled_free(k);
+    sled_free(v);
+    OK(sled_iter_next(it, &k, &kn, &v, &vn, &err));
+    CHECK(eq(k, kn, "bb") && eq(v, vn, "new"));
+    sled_free(k);
+    sled_free(v);
+    // Iterating after the transaction ended fails cleanly.
+    sled_iter *it2;
+    OK(sled_tx_iter_range(tx, t, NULL, 0, NULL, 0, 0, &it2, &err));
+    OK(sled_iter_next(it2, NULL, NULL, NULL, NULL, &err));
+    OK(sled_tx_commit(tx, &err));
+    FAILS(sled_iter_next(it, &k, &kn, &v, &vn, &err), SLED_ERR_CLOSED);
+    CHECK(k == NULL && v == NULL);
+    CHECK_RC(sled_iter_key(it, &k, &kn), SLED_NOT_FOUND);
+    CHECK_RC(sled_iter_close(it), SLED_OK);
+    CHECK_RC(sled_iter_close(it2), SLED_OK);
+    OK(sled_iter_range(t, NULL, 0, NULL, 0, 0, &it, &err));
+    collect(it, got, sizeof got);
+    CHECK(strcmp(got, "a,b,bb,d,") == 0);
+    CHECK_RC(sled_iter_close(it), SLED_OK);
+
+    // A range read conflicts with an insert into it.
+    OK(sled_tx_begin(db, &tx, &err));
+    OK(sled_tx_iter_range(tx, t, B("a"), B("c"), 0, &it, &err));
+    collect(it, got, sizeof got);
+    CHECK(strcmp(got, "a,b,bb,") == 0);
+    CHECK_RC(sled_iter_close(it), SLED_OK);
+    OK(sled_tx_insert(tx, t, B("z"), B("1"), &err));
+    OK(sled_insert(t, B("ba"), B("phantom"), NULL, NULL, &err));
+    FAILS(sled_tx_commit(tx, &err), SLED_ERR_CONFLICT);
+
+    FAILS(sled_tx_iter_range(NULL, t, NULL, 0, NULL, 0, 0, &it, &err), SLED_ERR_INVALID_ARGUMENT);
+    OK(sled_tx_begin(db, &tx, &err));
+    FAILS(sled_tx_iter_range(tx, t, NULL, 0, NULL, 0, 0, NULL, &err), SLED_ERR_INVALID_ARGUMENT);
+    FAILS(sled_tx_iter_range(tx, t, NULL, 1, NULL, 0, 0, &it, &err), SLED_ERR_INVALID_ARGUMENT);
+    FAILS(sled_tx_iter_range(tx, NULL, NULL, 0, NULL, 0, 0, &it, &err), SLED_ERR_INVALID_ARGUMENT);
+    CHECK_RC(sled_tx_abort(tx), SLED_OK);
+    CHECK_RC(sled_tree_close(t), SLED_OK);
+}
+
+// Error paths: NULL and wrong handles, bad bytes, limits, closed database.
+static void test_tx_errors(sled_db *db, sled_tree *t) {
+    uint8_t *v = (uint8_t *)1;
+    size_t n = 9;
+    sled_tx *tx = (sled_tx *)1;
+    FAILS(sled_tx_begin(NULL, &tx, &err), SLED_ERR_INVALID_ARGUMENT);
+    CHECK(tx == NULL);
+    FAILS(sled_tx_begin(db, NULL, &err), SLED_ERR_INVALID_ARGUMENT);
+    FAILS(sled_tx_begin((sled_db *)t, &tx, &err), SLED_ERR_INVALID_ARGUMENT);
+    FAILS(sled_tx_get(NULL, t, B("k"), &v, &n, &err), SLED_ERR_INVALID_ARGUMENT);
+    CHECK(v == NULL && n == 0);
+    FAILS(sled_tx_insert(NULL, t, B("k"), B("v"), &err), SLED_ERR_INVALID_ARGUMENT);
+    FAILS(sled_tx_remove(NULL, t, B("k"), &err), SLED_ERR_INVALID_ARGUMENT);
+    FAILS(sled_tx_commit(NULL, &err), SLED_ERR_INVALID_ARGUMENT);
+    CHECK_RC(sled_tx_abort(NULL), SLED_ERR_INVALID_ARGUMENT);
+    CHECK_RC(sled_tx_commit(NULL, NULL), SLED_ERR_INVALID_ARGUMENT); // err is optional
+    // Never-issued and wrong-kind handles.
+    FAILS(sled_tx_commit((sled_tx *)(uintptr_t)0x7fffffff, &err), SLED_ERR_CLOSED);
+    FAILS(sled_tx_get((sled_tx *)t, t, B("k"), &v, &n, &err), SLED_ERR_INVALID_ARGUMENT);
+    CHECK_RC(sled_tx_abort((sled_tx *)db), SLED_ERR_INVALID_ARGUMENT);
+
+    OK(sled_tx_begin(db, &tx, &err));
+    FAILS(sled_tx_get(tx, NULL, B("k"), &v, &n, &err), SLED_ERR_INVALID_ARGUMENT);
+    FAILS(sled_tx_get(tx, (sled_tree *)tx, B("k"), &v, &n, &err), SLED_ERR_INVALID_ARGUMENT);
+    FAILS(sled_tx_insert(tx, NULL, B("k"), B("v"), &err), SLED_ERR_INVALID_ARGUMENT);
+    FAILS(sled_tx_get(tx, t, NULL, 1, &v, &n, &err), SLED_ERR_INVALID_ARGUMENT);
+    FAILS(sled_tx_get(tx, t, B("k"), NULL, &n, &err), SLED_ERR_INVALID_ARGUMENT);
+    FAILS(sled_tx_get(tx, t, B("k"), &v, NULL, &err), SLED_ERR_INVALID_ARGUMENT);
+    FAILS(sled_tx_insert(tx, t, NULL, 2, B("v"), &err), SLED_ERR_INVALID_ARGUMENT);
+    FAILS(sled_tx_insert(tx, t, B("k"), NULL, 2, &err), SLED_ERR_INVALID_ARGUMENT);
+    FAILS(sled_tx_remove(tx, t, NULL, 3, &err), SLED_ERR_INVALID_ARGUMENT);
+    uint8_t small[4] = {0};
+    FAILS(sled_tx_get(tx, t, small, SLED_MAX_KEY_BYTES + 1, &v, &n, &err), SLED_ERR_KEY_TOO_LARGE);
+    FAILS(sled_tx_insert(tx, t, small, SIZE_MAX, B("v"), &err), SLED_ERR_KEY_TOO_LARGE);
+    FAILS(sled_tx_insert(tx, t, B("k"), small, (size_t)SLED_MAX_VALUE_BYTES + 1, &err), SLED_ERR_VALUE_TOO_LARGE);
+    FAILS(sled_tx_remove(tx, t, small, SLED_MAX_KEY_BYTES + 1, &err), SLED_ERR_KEY_TOO_LARGE);
+    // A tree of another database is an invalid argument, not a crash, and
+    // the transaction goes on.
+    sled_db *db2;
+    sled_tree *t2;
+    OK(sled_open_path(path("txdb2"), &db2, &err));
+    OK(sled_default_tree(db2, &t2, &err));
+    FAILS(sled_tx_get(tx, t2, B("k"), &v, &n, &err), SLED_ERR_INVALID_ARGUMENT);
+    FAILS(sled_tx_insert(tx, t2, B("k"), B("v"), &err), SLED_ERR_INVALID_ARGUMENT);
+    FAILS(sled_tx_remove(tx, t2, B("k"), &err), SLED_ERR_INVALID_ARGUMENT);
+    sled_iter *it;
+    FAILS(sled_tx_iter_range(tx, t2, NULL, 0, NULL, 0, 0, &it, &err), SLED_ERR_INVALID_ARGUMENT);
+    OK(sled_tx_insert(tx, t, B("tx/after-errors"), B("ok"), &err));
+    OK(sled_tx_commit(tx, &err));
+    OK(sled_get(t, B("tx/after-errors"), &v, &n, &err));
+    CHECK(eq(v, n, "ok"));
+    sled_free(v);
+    OK(sled_remove(t, B("tx/after-errors"), NULL, NULL, &err));
+    FAILS(sled_get(t2, B("k"), &v, &n, &err), SLED_NOT_FOUND); // nothing leaked into db2
+
+    // Closing a database releases its transactions: begun, in use, unfinished.
+    sled_tx *open1, *open2;
+    OK(sled_tx_begin(db2, &open1, &err));
+    OK(sled_tx_begin(db2, &open2, &err));
+    OK(sled_tx_insert(open1, t2, B("k"), B("v"), &err));
+    OK(sled_close(db2, &err));
+    FAILS(sled_tx_get(open1, t2, B("k"), &v, &n, &err), SLED_ERR_CLOSED);
+    FAILS(sled_tx_insert(open1, t2, B("k"), B("v"), &err), SLED_ERR_CLOSED);
+    FAILS(sled_tx_commit(open1, &err), SLED_ERR_CLOSED);
+    CHECK_RC(sled_tx_abort(open2), SLED_ERR_CLOSED);
+    FAILS(sled_tx_begin(db2, &tx, &err), SLED_ERR_CLOSED);
+    CHECK(tx == NULL);
+    OK(sled_open_path(path("txdb2"), &db2, &err));
+    OK(sled_default_tree(db2, &t2, &err));
+    FAILS(sled_get(t2, B("k"), &v, &n, &err), SLED_NOT_FOUND); // never committed
+    OK(sled_close(db2, &err));
+}
+
+// A transaction over SLED_MAX_TX_OPS fails with SLED_ERR_TX_TOO_LARGE, and
+// so does its commit; nothing is written.
+static void test_tx_too_large(sled_db *db, sled_tree *t) {
+    sled_tx *tx;
+    OK(sled_tx_begin(db, &tx, &err));
+    int rc = SLED_OK;
+    unsigned long i;
+    // Overwriting one key keeps the transaction small in memory; each
+    // call still counts one operation.
+    for (i = 0; i <= SLED_MAX_TX_OPS && rc == SLED_OK; i++) {
+        rc = sled_tx_insert(tx, t, B("tx/big"), B(""), NULL);
+    }
+    CHECK(rc == SLED_ERR_TX_TOO_LARGE && i == (unsigned long)SLED_MAX_TX_OPS + 1);
+    FAILS(sled_tx_commit(tx, &err), SLED_ERR_TX_TOO_LARGE);
+    uint8_t *v;
+    size_t n;
+    FAILS(sled_get(t, B("tx/big"), &v, &n, &err), SLED_NOT_FOUND);
+}
+
+// Snapshots read one state, and expire when their versions grow too large.
+static void test_snapshot(sled_db *db, sled_tree *t) {
+    uint8_t *v = (uint8_t *)1;
+    size_t n = 9;
+    OK(sled_insert(t, B("s/a"), B("1"), NULL, NULL, &err));
+    OK(sled_insert(t, B("s/b"), B("1"), NULL, NULL, &err));
+    sled_snapshot *s = (sled_snapshot *)1;
+    OK(sled_snapshot_open(db, &s, &err));
+    CHECK(s != NULL);
+    sled_iter *early;
+    OK(sled_snapshot_iter_range(s, t, B("s/"), B("s0"), 0, &early, &err));
+    OK(sled_insert(t, B("s/a"), B("2"), NULL, NULL, &err));
+    OK(sled_remove(t, B("s/b"), NULL, NULL, &err));
+    OK(sled_insert(t, B("s/c"), B("2"), NULL, NULL, &err));
+    OK(sled_snapshot_get(s, t, B("s/a"), &v, &n, &err));
+    CHECK(eq(v, n, "1"));
+    sled_free(v);
+    OK(sled_snapshot_get(s, t, B("s/b"), &v, &n, &err));
+    CHECK(eq(v, n, "1"));
+    sled_free(v);
+    FAILS(sled_snapshot_get(s, t, B("s/c"), &v, &n, &err), SLED_NOT_FOUND);
+    CHECK(v == NULL && n == 0);
+    char got[256];
+    collect(early, got, sizeof got);
+    CHECK(strcmp(got, "s/a,s/b,") == 0);
+    CHECK_RC(sled_iter_close(early), SLED_OK);
+    sled_iter *it;
+    OK(sled_snapshot_iter_range(s, t, B("s/"), B("s0"), 1, &it, &err));
+    collect(it, got, sizeof got);
+    CHECK(strcmp(got, "s/b,s/a,") == 0);
+    CHECK_RC(sled_iter_close(it), SLED_OK);
+    // Errors.
+    sled_snapshot *none = (sled_snapshot *)1;
+    FAILS(sled_snapshot_open(NULL, &none, &err), SLED_ERR_INVALID_ARGUMENT);
+    CHECK(none == NULL);
+    FAILS(sled_snapshot_open(db, NULL, &err), SLED_ERR_INVALID_ARGUMENT);
+    FAILS(sled_snapshot_get(NULL, t, B("s/a"), &v, &n, &err), SLED_ERR_INVALID_ARGUMENT);
+    FAILS(sled_snapshot_get(s, NULL, B("s/a"), &v, &n, &err), SLED_ERR_INVALID_ARGUMENT);
+    FAILS(sled_snapshot_get(s, t, NULL, 1, &v, &n, &err), SLED_ERR_INVALID_ARGUMENT);
+    FAILS(sled_snapshot_get(s, t, B("s/a"), NULL, &n, &err), SLED_ERR_INVALID_ARGUMENT);
+    FAILS(sled_snapshot_get((sled_snapshot *)t, t, B("s/a"), &v, &n, &err), SLED_ERR_INVALID_ARGUMENT);
+    uint8_t small[1];
+    FAILS(sled_snapshot_get(s, t, small, SLED_MAX_KEY_BYTES + 1, &v, &n, &err), SLED_ERR_KEY_TOO_LARGE);
+    FAILS(sled_snapshot_iter_range(s, t, NULL, 0, NULL, 0, 0, NULL, &err), SLED_ERR_INVALID_ARGUMENT);
+    CHECK_RC(sled_snapshot_close(NULL), SLED_ERR_INVALID_ARGUMENT);
+    // Close: reads and iterators fail with CLOSED.
+    OK(sled_snapshot_iter_range(s, t, NULL, 0, NULL, 0, 0, &it, &err));
+    CHECK_RC(sled_snapshot_close(s), SLED_OK);
+    CHECK_RC(sled_snapshot_close(s), SLED_ERR_CLOSED);
+    FAILS(sled_snapshot_get(s, t, B("s/a"), &v, &n, &err), SLED_ERR_CLOSED);
+    FAILS(sled_iter_next(it, NULL, NULL, NULL, NULL, &err), SLED_ERR_CLOSED);
+    CHECK_RC(sled_iter_close(it), SLED_OK);
+    OK(sled_remove(t, B("s/a"), NULL, NULL, &err));
+    OK(sled_remove(t, B("s/c"), NULL, NULL, &err));
+
+    // Expiry: with an 8 MiB cache the versions are bounded by 64 MiB.
+    sled_config *cfg;
+    CHECK_RC(sled_config_new(&cfg), SLED_OK);
+    CHECK_RC(sled_config_set_temporary(cfg, 1), SLED_OK);
+    CHECK_RC(sled_config_set_cache_capacity(cfg, 8 << 20), SLED_OK);
+    sled_db *db2;
+    sled_tree *t2;
+    OK(sled_open(cfg, &db2, &err));
+    CHECK_RC(sled_config_free(cfg), SLED_OK);
+    OK(sled_default_tree(db2, &t2, &err));
+    enum { MB = 1 << 20 };
+    uint8_t *big = calloc(1, MB);
+    OK(sled_insert(t2, B("k"), B("old"), NULL, NULL, &err));
+    OK(sled_snapshot_open(db2, &s, &err));
+    sled_snapshot *s2;
+    for (int i = 0; i < 100; i++) {
+        char key[16];
+        int kn = snprintf(key, sizeof key, "big%d", i);
+        OK(sled_insert(t2, (uint8_t *)key, kn, big, MB, NULL, NULL, &err));
+        if (i == 0) OK(sled_insert(t2, B("k"), B("new"), NULL, NULL, &err));
+        if (i == 95) OK(sled_snapshot_open(db2, &s2, &err)); // needs little
+        OK(sled_remove(t2, (uint8_t *)key, kn, NULL, NULL, &err)); // 1 MiB version per open snapshot
+    }
+    free(big);
+    FAILS(sled_snapshot_get(s, t2, B("k"), &v, &n, &err), SLED_ERR_SNAPSHOT_EXPIRED);
+    OK(sled_snapshot_get(s2, t2, B("k"), &v, &n, &err)); // the newer one lives
+    CHECK(eq(v, n, "new"));
+    sled_free(v);
+    // sled_close releases open snapshots.
+    OK(sled_close(db2, &err));
+    FAILS(sled_snapshot_get(s, t2, B("k"), &v, &n, &err), SLED_ERR_CLOSED);
+    CHECK_RC(sled_snapshot_close(s), SLED_ERR_CLOSED);
+    CHECK_RC(sled_snapshot_close(s2), SLED_ERR_CLOSED);
+    FAILS(sled_snapshot_open(db2, &s, &err), SLED_ERR_CLOSED);
+}
+
 // ---- threads: several threads on one database handle -------------------
 
 enum { THREADS = 8, PER_THREAD = 2000 };
@@ -733,6 +1203,144 @@ static void test_close_race(void) {
     }
 }
 
+// ---- transactions on several threads -----------------------------------
+
+enum { TX_THREADS = 8, TX_INCREMENTS = 150 };
+
+struct tx_worker {
+    sled_db *db;
+    sled_tree *t;
+    int errors;
+    int conflicts;
+};
+
+static void *tx_work(void *arg) {
+    struct tx_worker *w = arg;
+    for (int i = 0; i < TX_INCREMENTS; i++) {
+        int rc = tx_increment(w->db, w->t, "ctr", &w->conflicts);
+        if (rc != SLED_OK) {
+            fprintf(stderr, "tx_increment: %s\n", sled_strerror(rc));
+            w->errors++;
+        }
+    }
+    return NULL;
+}
+
+// Threads each run a retry loop of read-increment-write transactions on
+// one counter: the final value is exact (no lost update), so commits were
+// serializable and conflicts were reported, never swallowed.
+static void test_tx_threads(void) {
+    sled_db *db;
+    OK(sled_open_path(path("txthreads"), &db, &err));
+    sled_tree *t;
+    OK(sled_default_tree(db, &t, &err));
+    pthread_t th[TX_THREADS];
+    struct tx_worker w[TX_THREADS];
+    for (int i = 0; i < TX_THREADS; i++) {
+        w[i] = (struct tx_worker){.db = db, .t = t};
+        CHECK(pthread_create(&th[i], NULL, tx_work, &w[i]) == 0);
+    }
+    int conflicts = 0;
+    for (int i = 0; i < TX_THREADS; i++) {
+        pthread_join(th[i], NULL);
+        CHECK(w[i].errors == 0);
+        conflicts += w[i].conflicts;
+    }
+    uint8_t *v;
+    size_t n;
+    OK(sled_get(t, B("ctr"), &v, &n, &err));
+    char want[32];
+    snprintf(want, sizeof want, "%d", TX_THREADS * TX_INCREMENTS);
+    CHECK(eq(v, n, want));
+    if (!eq(v, n, want)) fprintf(stderr, "counter = %.*s, want %s\n", (int)n, (const char *)v, want);
+    sled_free(v);
+    printf("tx threads: %d commits, %d conflicts retried\n", TX_THREADS * TX_INCREMENTS, conflicts);
+    OK(sled_close(db, &err));
+}
+
+// One sled_tx shared by several threads (misuse, but documented as safe:
+// its calls are serialized): every write lands, the commit has them all.
+struct shared_tx {
+    sled_tx *tx;
+    sled_tree *t;
+    int id;
+    int errors;
+};
+
+static void *shared_tx_work(void *arg) {
+    struct shared_tx *w = arg;
+    for (int i = 0; i < 300; i++) {
+        char k[32];
+        int kn = snprintf(k, sizeof k, "shared/%d/%03d", w->id, i);
+        if (sled_tx_insert(w->tx, w->t, (uint8_t *)k, kn, (uint8_t *)k, kn, NULL) != SLED_OK) w->errors++;
+        uint8_t *v;
+        size_t n;
+        if (sled_tx_get(w->tx, w->t, (uint8_t *)k, kn, &v, &n, NULL) != SLED_OK || n != (size_t)kn) w->errors++;
+        sled_free(v);
+    }
+    return NULL;
+}
+
+static void test_tx_shared(void) {
+    sled_db *db;
+    OK(sled_open_path(path("txshared"), &db, &err));
+    sled_tree *t;
+    OK(sled_default_tree(db, &t, &err));
+    sled_tx *tx;
+    OK(sled_tx_begin(db, &tx, &err));
+    pthread_t th[4];
+    struct shared_tx w[4];
+    for (int i = 0; i < 4; i++) {
+        w[i] = (struct shared_tx){.tx = tx, .t = t, .id = i};
+        CHECK(pthread_create(&th[i], NULL, shared_tx_work, &w[i]) == 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        CHECK(w[i].errors == 0);
+    }
+    OK(sled_tx_commit(tx, &err));
+    uint64_t count = 0;
+    OK(sled_len(t, &count, &err));
+    CHECK(count == 4 * 300);
+    OK(sled_close(db, &err));
+}
+
+// Transactions racing with sled_close: every call returns a status (OK or
+// a conflict before the close, CLOSED after), none crashes or leaks.
+static void *tx_hammer(void *arg) {
+    struct worker *w = arg;
+    sled_tree *t;
+    if (sled_default_tree(w->db, &t, NULL) != SLED_OK) return NULL;
+    for (int i = 0; i < 100000; i++) {
+        int conflicts = 0;
+        int rc = tx_increment(w->db, t, "race", &conflicts);
+        if (rc == SLED_ERR_CLOSED) return NULL;
+        if (rc != SLED_OK) {
+            fprintf(stderr, "tx_hammer: %s\n", sled_strerror(rc));
+            w->errors++;
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+static void test_tx_close_race(void) {
+    sled_db *db;
+    OK(sled_open_path(path("txrace"), &db, &err));
+    pthread_t th[4];
+    struct worker w[4];
+    for (int i = 0; i < 4; i++) {
+        w[i] = (struct worker){.db = db, .id = i};
+        pthread_create(&th[i], NULL, tx_hammer, &w[i]);
+    }
+    usleep(20000);
+    OK(sled_close(db, &err));
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        CHECK(w[i].errors == 0);
+    }
+}
+
 int main(void) {
     if (!mkdtemp(tmpdir)) {
         perror("mkdtemp");
@@ -753,12 +1361,21 @@ int main(void) {
     test_iter(db);
     test_trees(db);
     test_db_misc(db, t);
+    test_tx_basic(db, t);
+    test_tx_conflict(db, t);
+    test_tx_iter(db);
+    test_tx_errors(db, t);
+    test_tx_too_large(db, t);
+    test_snapshot(db, t);
     CHECK_RC(sled_tree_close(t), SLED_OK);
     OK(sled_close(db, &err));
 
     test_handles();
     test_threads();
     test_close_race();
+    test_tx_threads();
+    test_tx_shared();
+    test_tx_close_race();
 
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
