@@ -64,7 +64,9 @@
 //   - Update, FetchAndUpdate, CompareAndSwap callbacks and merge operators may
 //     run more than once; they must not have side effects.
 //   - A subscriber that stops reading stalls writers under its prefix once its
-//     buffer is full (events are never dropped); see Subscriber.
+//     buffer is full (events are never dropped); see Subscriber. The stalled
+//     writers hold their keys' locks, so opening the first snapshot (which
+//     waits for the writes in flight) stalls too.
 //   - Len, Clear, Checksum and Export are not atomic while writes run.
 //   - A transaction's function may observe a state that its commit then
 //     finds in conflict (that run is discarded and the function runs

@@ -263,7 +263,9 @@ func (db *DB) recover() error {
 	db.pc.Attach(lg)
 	db.ids.next.Store(db.ids.high.Load())
 	for name, root := range trees {
-		db.mu.trees[name] = db.newTree(name, root)
+		t := db.newTree(name, root)
+		t.created = uint64(db.mu.created[name])
+		db.mu.trees[name] = t
 	}
 	if _, ok := db.mu.trees[DefaultTreeName]; !ok {
 		if db.cfg.ReadOnly {
@@ -295,7 +297,8 @@ func copyRedo(s codec.Section) codec.Section {
 // commit whose redo record is in the log but whose end record is not
 // (T7), and logs their end records. Nothing written after such a commit
 // survived (its stripes were held until its end record), so its writes are
-// the newest of their keys. A tree missing now was dropped after it.
+// the newest of their keys. A tree missing now, or created again under its
+// name (another creation LSN), was dropped after it.
 func (db *DB) finishCommits(redo map[log.LSN][]codec.Section) error {
 	if len(redo) == 0 {
 		return nil
@@ -306,8 +309,8 @@ func (db *DB) finishCommits(redo map[log.LSN][]codec.Section) error {
 	for _, lsn := range slices.Sorted(maps.Keys(redo)) {
 		for _, s := range redo[lsn] {
 			t := db.mu.trees[s.Name]
-			if t == nil {
-				continue
+			if t == nil || t.created != s.Value {
+				continue // dropped after the commit (and maybe created again)
 			}
 			ops := make([]tree.BatchOp, len(s.Delta.Ops))
 			for i, op := range s.Delta.Ops {
@@ -371,6 +374,7 @@ func (db *DB) createTree(name string) (*Tree, error) {
 		created = p.Locs[0].LSN
 	}
 	t := db.newTree(name, root)
+	t.created = uint64(created)
 	db.mu.trees[name] = t
 	db.mu.created[name] = created
 	return t, nil

@@ -20,6 +20,11 @@ type Tree struct {
 	name    string
 	t       *tree.Tree
 	salt    uint64 // mixed into its keys' stripes (txlocks.go)
+	created uint64 // LSN of its creation record: redo records name it (T7)
+	// flips counts the multi-key commits into this tree that became
+	// visible; positioned reads and read-only range validation retry
+	// when it moves under them (T3).
+	flips   atomic.Uint64
 	merge   atomic.Pointer[MergeOperator]
 	subs    subscribers
 	dropped atomic.Bool
@@ -117,16 +122,15 @@ func (t *Tree) write(key []byte, fn func(old []byte, found bool) ([]byte, tree.A
 	}
 	defer t.db.exit(op)
 	db := t.db
+	defer db.tx.vs.maybeCollect(db) // after the unlock below: it may sweep
 	i := db.stripeOf(t, key)
 	s := &db.tx.stripes[i]
-	s.mu.Lock() // T1
+	s.mu.Lock()         // T1
+	defer s.mu.Unlock() // also when a user callback panics
 	if db.tx.ranges.n.Load() > 0 {
 		db.waitRanges([]int{i}, func(yield func(*Tree, []byte) bool) { yield(t, key) })
 	}
-	res, err := t.applyLocked(key, fn)
-	s.mu.Unlock()
-	db.tx.vs.maybeCollect(db)
-	return res, err
+	return t.applyLocked(key, fn)
 }
 
 // applyLocked applies a single-key write; the caller holds key's stripe.
@@ -141,7 +145,14 @@ func (t *Tree) applyLocked(key []byte, fn func(old []byte, found bool) ([]byte, 
 			return inner(old, found)
 		}
 	}
+	applied := false
+	defer func() {
+		if !applied { // a callback panicked: the version never happened
+			rec.after(t.db, nil, false)
+		}
+	}()
 	res, err := t.apply(key, fn)
+	applied = true
 	rec.after(t.db, res.New, res.Changed)
 	return res, err
 }
@@ -335,14 +346,14 @@ func (t *Tree) position(from []byte, inclusive, back bool) (k, v []byte, err err
 	}
 	db := t.db
 	for {
-		flips := db.tx.flips.Load()
+		flips := t.flips.Load()
 		k, v, err = t.rawSeek(from, inclusive, back)
 		if err != nil {
 			return nil, nil, t.mapErr(err)
 		}
 		inst := db.tx.reg.installing(t)
 		if len(inst) == 0 {
-			if db.tx.flips.Load() == flips {
+			if t.flips.Load() == flips {
 				return k, v, nil
 			}
 			continue // a commit became visible while the seek ran
@@ -363,7 +374,7 @@ func (t *Tree) position(from []byte, inclusive, back bool) (k, v []byte, err err
 		}
 		// Entries removed by a commit still installing are still there.
 		for _, c := range inst {
-			if c.state.Load() != stateWriting {
+			if c.committed() {
 				continue
 			}
 			for i, ct := range c.trees {
@@ -380,7 +391,7 @@ func (t *Tree) position(from []byte, inclusive, back bool) (k, v []byte, err err
 				}
 			}
 		}
-		if db.tx.flips.Load() == flips && sameCommits(inst, db.tx.reg.installing(t)) {
+		if t.flips.Load() == flips && sameCommits(inst, db.tx.reg.installing(t)) {
 			return k, v, nil
 		}
 	}
@@ -405,7 +416,7 @@ func between(key, from []byte, inclusive bool, end []byte, back bool) bool {
 
 func preimageIn(cs []*commit, t *Tree, key []byte) (old []byte, ok bool) {
 	for _, c := range cs {
-		if c.state.Load() != stateWriting {
+		if c.committed() {
 			continue
 		}
 		if old, ok := c.preimage(t, key); ok {

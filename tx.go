@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"slices"
 	"sync/atomic"
@@ -105,7 +106,10 @@ func backoff(attempt int) {
 		runtime.Gosched()
 		return
 	}
-	time.Sleep(time.Duration(min(attempt, 20)) * 20 * time.Microsecond)
+	// jittered, so that two transactions that abort each other (two
+	// with ranges writing into each other's) do not meet again
+	d := time.Duration(min(attempt, 20)) * 20 * time.Microsecond
+	time.Sleep(d/2 + time.Duration(rand.Int64N(int64(d))))
 }
 
 // runTx runs fn once and commits. pre are stripes (sorted) to hold while
@@ -495,6 +499,18 @@ func (tx *Tx) commit() error {
 			}
 			got = append(got, i)
 		}
+		// Nor wait for announced ranges (waitRanges would release only
+		// some of pre): a conflict is a conflict.
+		if rl == nil && db.tx.ranges.n.Load() > 0 {
+			busy := false
+			ws.each(func(t *Tree, key []byte) bool {
+				busy = db.tx.ranges.conflict(nil, t, key) != nil
+				return !busy
+			})
+			if busy {
+				return errBusy
+			}
+		}
 	}
 	if rl != nil {
 		for i, t := range ws.trees {
@@ -504,10 +520,10 @@ func (tx *Tx) commit() error {
 				}
 			}
 		}
-	} else if ws.n > 0 {
+	} else if ws.n > 0 && len(tx.pre) == 0 {
 		db.waitRanges(held, ws.each)
 	}
-	if err := tx.validate(); err != nil {
+	if err := tx.validate(rl != nil); err != nil {
 		return err
 	}
 	if rl != nil {
@@ -517,15 +533,20 @@ func (tx *Tx) commit() error {
 		return nil
 	}
 	// Pre-images the reads validated: those keys hold what was read.
+	type treeKey struct {
+		t *Tree
+		k string
+	}
+	read := make(map[treeKey][]byte, len(tx.reads))
+	for _, r := range tx.reads {
+		read[treeKey{r.t, string(r.key)}] = r.val
+	}
 	known := make([][]bool, len(ws.trees))
 	for i, t := range ws.trees {
 		known[i] = make([]bool, len(ws.ops[i]))
 		for j := range ws.ops[i] {
-			for _, r := range tx.reads {
-				if r.t == t && bytes.Equal(r.key, ws.ops[i][j].key) {
-					ws.ops[i][j].old, known[i][j] = r.val, true
-					break
-				}
+			if v, ok := read[treeKey{t, string(ws.ops[i][j].key)}]; ok {
+				ws.ops[i][j].old, known[i][j] = v, true
 			}
 		}
 	}
@@ -544,8 +565,12 @@ var errBusy = fmt.Errorf("%w: a key the transaction did not touch before is bein
 var errValidation = fmt.Errorf("%w: a value read changed before the commit", ErrConflict)
 
 // validate checks, with the stripes held, that every point read and every
-// range read still gives what it gave (T2).
-func (tx *Tx) validate() error {
+// range read still gives what it gave (T2). guarded says the ranges were
+// announced (T9): no commit installs into them now. Otherwise (a
+// transaction that only reads) a range is read again after the commits
+// installing into its tree have ended, until none began or became visible
+// during the reading.
+func (tx *Tx) validate(guarded bool) error {
 	if validationOff.Load() {
 		return nil
 	}
@@ -560,8 +585,23 @@ func (tx *Tx) validate() error {
 		}
 	}
 	for _, r := range tx.ranges {
-		if err := tx.revalidate(r); err != nil {
-			return err
+		if guarded {
+			if err := tx.revalidate(r); err != nil {
+				return err
+			}
+			continue
+		}
+		settled := false
+		for try := 0; try < 8 && !settled; try++ {
+			flips := r.t.flips.Load()
+			tx.db.waitInstalls(r.t) // commits never wait for stripes
+			if err := tx.revalidate(r); err != nil {
+				return err
+			}
+			settled = r.t.flips.Load() == flips && len(tx.db.tx.reg.installing(r.t)) == 0
+		}
+		if !settled {
+			return errValidation
 		}
 	}
 	return nil

@@ -3,7 +3,9 @@ package sled
 import (
 	"bytes"
 	"fmt"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/sledgo/sled/vfs"
 )
@@ -161,5 +163,139 @@ func TestCommitCrashReadOnlyOpen(t *testing.T) {
 		if v, _ := db2.Get([]byte(k)); v == nil {
 			t.Fatalf("key %s of the batch is missing after the finishing open", k)
 		}
+	}
+}
+
+// A redo record names its tree by creation: a commit cut by a crash after
+// its tree was dropped and created again under the same name is not
+// finished into the new tree.
+func TestCommitCrashTreeRecreated(t *testing.T) {
+	mem := vfs.NewMem()
+	db, err := Config{Path: "db", FS: mem, FlushEvery: -1}.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _ := db.OpenTree("x")
+	var clone *vfs.MemFS
+	hook := func(s string) {
+		if s != "redo" || clone != nil {
+			return
+		}
+		if err := db.DropTree("x"); err != nil {
+			t.Error(err)
+		}
+		if _, err := db.OpenTree("x"); err != nil {
+			t.Error(err)
+		}
+		db.log.Flush()
+		clone = mem.CrashClone(vfs.CrashOptions{Mode: vfs.DropAllUnsynced})
+	}
+	txTestHook.Store(&hook)
+	err = db.Transaction(func(tx *Tx) error {
+		tx.Insert(x, []byte("a"), []byte("1"))
+		return tx.Insert(x, []byte("b"), []byte("2"))
+	})
+	txTestHook.Store(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db2, err := Config{Path: "db", FS: clone}.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	x2, err := db2.OpenTree("x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := x2.Len(); n != 0 {
+		t.Fatalf("the tree created again holds %d entries of a commit into the dropped one", n)
+	}
+}
+
+// A transaction that only reads a range, run while a batch installs
+// (removing one key of the range, adding another), commits only a run that
+// saw the range before the batch or after it, never the half between.
+func TestReadOnlyRangeDuringInstall(t *testing.T) {
+	db, err := Config{Temporary: true}.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.Insert([]byte("a"), []byte("old"))
+	var seen []string
+	done := make(chan error, 1)
+	read := make(chan struct{})
+	var once sync.Once
+	hook := func(s string) {
+		if s != "tree" {
+			return
+		}
+		once.Do(func() {
+			go func() {
+				first := true
+				done <- db.Transaction(func(tx *Tx) error {
+					seen = seen[:0]
+					it := tx.Range(db.Tree, nil, nil)
+					for it.Next() {
+						seen = append(seen, string(it.Key()))
+					}
+					if first {
+						first = false
+						close(read)
+					}
+					return it.Err()
+				})
+			}()
+			<-read
+			time.Sleep(20 * time.Millisecond) // the reader commits meanwhile, if it can
+		})
+	}
+	txTestHook.Store(&hook)
+	var b Batch
+	b.Remove([]byte("a"))
+	b.Insert([]byte("b"), []byte("new"))
+	err = db.ApplyBatch(&b)
+	txTestHook.Store(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(seen); got != "[a]" && got != "[b]" {
+		t.Fatalf("a read-only transaction committed having seen %s of a batch that turns [a] into [b]", got)
+	}
+}
+
+// A callback that panics leaves no lock behind: the key can be written
+// again and snapshots still open.
+func TestPanickingCallbackReleasesKey(t *testing.T) {
+	db, err := Config{Temporary: true}.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	s, _ := db.Snapshot() // versions are recorded
+	func() {
+		defer func() { recover() }()
+		db.Update([]byte("k"), func([]byte) []byte { panic("boom") })
+	}()
+	s.Close()
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		db.Insert([]byte("k"), []byte("v"))
+		s2, _ := db.Snapshot()
+		if v, _ := s2.Get(db.Tree, []byte("k")); string(v) != "v" {
+			t.Errorf("snapshot after the panic reads %q", v)
+		}
+		s2.Close()
+	}()
+	select {
+	case <-finished:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a write after a panicking Update callback hangs: its key's lock was kept")
 	}
 }

@@ -28,12 +28,9 @@ type txState struct {
 	// commits and conflicts count multi-key commits and transaction runs
 	// that conflicted (Stats).
 	commits, conflicts atomic.Int64
-	// flips counts multi-key commits that became visible; a positioned
-	// read retries when it moved during it (T3).
-	flips  atomic.Uint64
-	reg    registry
-	ranges rangeLocks
-	vs     versionStore
+	reg                registry
+	ranges             rangeLocks
+	vs                 versionStore
 }
 
 const regShards = 16
@@ -230,7 +227,7 @@ func (db *DB) install(ws *writeSet, held []int, known [][]bool, notify func()) e
 				ops[j] = node.Delta{Kind: node.DeltaSet, Key: op.key, Val: op.val}
 			}
 		}
-		redo = append(redo, codec.Section{Kind: codec.SecTxRedo, Name: t.name, Delta: node.Delta{Kind: node.DeltaBatch, Ops: ops}})
+		redo = append(redo, codec.Section{Kind: codec.SecTxRedo, Name: t.name, Value: t.created, Delta: node.Delta{Kind: node.DeltaBatch, Ops: ops}})
 	}
 	r, err := db.pc.LogMeta(redo...)
 	if err != nil {
@@ -266,7 +263,9 @@ func (db *DB) install(ws *writeSet, held []int, known [][]bool, notify func()) e
 		return db.Tree.mapErr(err)
 	}
 	db.finish(c)
-	db.tx.flips.Add(1)
+	for _, t := range ws.trees {
+		t.flips.Add(1)
+	}
 	db.tx.commits.Add(1)
 	// Count and notify under the stripes: events of a key stay in order.
 	if notify != nil {

@@ -34,9 +34,8 @@ const (
 	// writes) when snapshots are open, so that it can be dropped once they
 	// have closed while newer snapshots stay open.
 	sealBytes = 8 << 20
-	// recordingGrace: recording stays on this long after the last
-	// snapshot closed, so that a loop of short Views does not sweep the
-	// stripes each time.
+	// recordingGrace: once on, recording stays on at least this long,
+	// so that a loop of short Views does not sweep the stripes each time.
 	recordingGrace = time.Second
 	// idleBytes: with no snapshot open, versions beyond this are dropped
 	// (a seal and a sweep) while recording stays on for its grace.
@@ -76,8 +75,10 @@ type vgen struct {
 	trees sync.Map // *Tree -> *skiplist
 	bytes atomic.Int64
 	count atomic.Int64
-	// sealClock: the clock after the generation was sealed and every
-	// writer that could still add to it finished (T6); 0 while current.
+	// sealed and sealClock: set when the generation was sealed, the clock
+	// read after every writer that could still add to it finished (T6).
+	// Written and read under versionStore.mu.
+	sealed    bool
 	sealClock uint64
 }
 
@@ -219,7 +220,7 @@ func (db *DB) closeSnapshot(s *Snapshot) {
 	vs.open.Store(int64(len(vs.live.m)))
 	vs.live.Unlock()
 	if vs.mu.TryLock() {
-		vs.collectLocked(db)
+		vs.collectLocked(db, false) // a Close may run under a stripe: no sweep
 		vs.mu.Unlock()
 	}
 }
@@ -252,15 +253,16 @@ func (vs *versionStore) maybeCollect(db *DB) {
 	if !vs.mu.TryLock() {
 		return // a collection is running
 	}
-	vs.collectLocked(db)
+	vs.collectLocked(db, true)
 	vs.mu.Unlock()
 }
 
 // collectLocked drops the generations no open snapshot needs (T6), seals
 // the current one when it is large, expires the oldest snapshots while the
 // versions held exceed the limit, and stops recording when no snapshot has
-// been open for recordingGrace. The caller holds vs.mu.
-func (vs *versionStore) collectLocked(db *DB) {
+// been open for recordingGrace. The caller holds vs.mu; it must hold no
+// stripe when seal is true (a seal sweeps them).
+func (vs *versionStore) collectLocked(db *DB, seal bool) {
 	if !vs.recording.Load() {
 		return
 	}
@@ -277,6 +279,9 @@ func (vs *versionStore) collectLocked(db *DB) {
 		vs.live.Unlock()
 		vs.dropLocked()
 		if vs.held.Load() > vs.limit {
+			if !seal {
+				break
+			}
 			vs.sealLocked(db)
 			vs.dropLocked()
 		}
@@ -289,13 +294,13 @@ func (vs *versionStore) collectLocked(db *DB) {
 			vs.count.Store(0)
 			return
 		}
-		if vs.held.Load() > idleBytes {
+		if vs.held.Load() > idleBytes && seal {
 			vs.sealLocked(db)
 			vs.dropLocked() // no snapshot: every sealed generation goes
 			return
 		}
 	}
-	if vs.current().bytes.Load() >= sealBytes {
+	if vs.current().bytes.Load() >= sealBytes && seal {
 		vs.sealLocked(db)
 	}
 	vs.dropLocked()
@@ -308,7 +313,7 @@ func (vs *versionStore) sealLocked(db *DB) {
 	next := append(append(make([]*vgen, 0, len(gens)+1), gens...), &vgen{})
 	vs.gens.Store(&next)
 	db.sweepStripes() // every writer that loaded old has finished
-	old.sealClock = db.tx.clock.Load()
+	old.sealClock, old.sealed = db.tx.clock.Load(), true
 }
 
 // dropLocked drops the sealed generations every open snapshot is at or
@@ -319,7 +324,7 @@ func (vs *versionStore) dropLocked() {
 	keep := make([]*vgen, 0, len(gens))
 	var freed, n int64
 	for i, g := range gens {
-		if i < len(gens)-1 && g.sealClock != 0 && g.sealClock <= minTS {
+		if i < len(gens)-1 && g.sealed && g.sealClock <= minTS {
 			freed += g.bytes.Load()
 			n += g.count.Load()
 			continue

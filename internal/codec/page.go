@@ -28,8 +28,9 @@ const (
 	// (the GenerateID high-water mark).
 	SecIDReserve
 	// SecTxRedo holds the writes of one multi-key commit to tree Name
-	// (Delta: a DeltaBatch, keys increasing): a redo record written before
-	// the commit changes any page.
+	// (Delta: a DeltaBatch, keys increasing), Value the LSN of that tree's
+	// creation record: a redo record written before the commit changes
+	// any page.
 	SecTxRedo
 	// SecTxEnd says every write of the commit whose redo record is at LSN
 	// Value is in the pages' own records.
@@ -80,7 +81,7 @@ type Section struct {
 	Varint bool
 	Delta  node.Delta // SecDelta: a DeltaSet, DeltaDel, DeltaBatch, DeltaSplit or DeltaChild
 	Name   string     // SecTreeCreate, SecTreeDrop, SecTxRedo
-	Value  uint64     // SecIDReserve, SecTxEnd
+	Value  uint64     // SecIDReserve, SecTxEnd, SecTxRedo
 }
 
 const (
@@ -487,7 +488,7 @@ func sectionBodySize(s *Section) int {
 	case SecIDReserve, SecTxEnd:
 		return uvarintLen(s.Value)
 	case SecTxRedo:
-		return uvarintLen(uint64(len(s.Name))) + len(s.Name) + deltaBodySize(s.Delta)
+		return uvarintLen(s.Value) + uvarintLen(uint64(len(s.Name))) + len(s.Name) + deltaBodySize(s.Delta)
 	}
 	panic(fmt.Sprintf("codec: cannot encode section kind %d", s.Kind))
 }
@@ -544,6 +545,7 @@ func AppendSections(dst []byte, secs []Section) []byte {
 		case SecIDReserve, SecTxEnd:
 			dst = binary.AppendUvarint(dst, s.Value)
 		case SecTxRedo:
+			dst = binary.AppendUvarint(dst, s.Value)
 			dst = binary.AppendUvarint(dst, uint64(len(s.Name)))
 			dst = append(dst, s.Name...)
 			dst = appendBatchDelta(dst, s.Delta)
@@ -691,6 +693,11 @@ func decodeSection(i int, f sectionFrame, a node.Allocator) (Section, error) {
 		s.Value = v
 	case SecTxRedo:
 		r := reader{b: f.body}
+		v, ok := r.uvarint()
+		if !ok {
+			return Section{}, pageCorruptf("section %d: bad tree stamp in a redo record", i)
+		}
+		s.Value = v
 		name, ok := r.lenBytes()
 		if !ok {
 			return Section{}, pageCorruptf("section %d: bad tree name in a redo record", i)

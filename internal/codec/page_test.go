@@ -1126,7 +1126,7 @@ func TestImageForms(t *testing.T) {
 // txSections is a transaction's redo and end sections.
 func txSections() []Section {
 	return []Section{
-		{Kind: SecTxRedo, Name: "accounts", Delta: node.Delta{Kind: node.DeltaBatch, Ops: []node.Delta{
+		{Kind: SecTxRedo, Name: "accounts", Value: 4096, Delta: node.Delta{Kind: node.DeltaBatch, Ops: []node.Delta{
 			{Kind: node.DeltaSet, Key: []byte("a"), Val: []byte("1")},
 			{Kind: node.DeltaDel, Key: []byte("b")},
 			{Kind: node.DeltaSet, Key: []byte("c"), Val: []byte{}},

@@ -19,10 +19,10 @@ type BatchOp struct {
 // leaf takes at most as many ops as keep it within twice its size limits,
 // so that one split brings it back within them (I1, I5 as for Modify).
 //
-// The caller excludes every other writer of the tree for the whole call
-// (the database's gate, held exclusively), which is what makes the batch
-// atomic to readers; racing structure changes of readers cannot happen
-// (I11), so a lost CAS here is a bug guard rather than a normal path.
+// The caller holds the locks of the batch's keys (the database's key
+// stripes) and makes the batch atomic to readers itself (pre-images, see
+// the root package's T3); writers of other keys of the same leaves run
+// concurrently, so a lost CAS re-reads the leaf and applies its ops again.
 // report is called once per op, in order, with the value the op replaced
 // (valid only during the call: it may alias a node slot, I13).
 func (t *Tree) ApplySorted(ops []BatchOp, report func(i int, old []byte, found bool)) error {
