@@ -105,15 +105,15 @@ package sled
 //	    the current generation under its stripe, records the key's old
 //	    value (state writing) before the tree changes, and publishes its
 //	    timestamp only after: writing -> committing -> clock.Add(1). A
-//	    write that changed nothing becomes aborted. A version's new value
-//	    is written before its timestamp is published.
+//	    write that changed nothing becomes aborted.
 //	T5. A snapshot's timestamp is the clock read after recording is on
 //	    and every stripe was locked and released once since (no write
 //	    that does not record is in flight). It reads a key from the tree,
 //	    then its versions in generation and list order: the first that is
 //	    writing or has a timestamp after the snapshot gives its old value;
-//	    else the last one's new value; else the tree's. A committing state
-//	    is waited out: it lasts a few instructions.
+//	    else the tree's value (a write after the tree read would have a
+//	    version after the snapshot). A committing state is waited out: it
+//	    lasts a few instructions.
 //	T6. A generation is dropped only when sealed (a newer one takes the
 //	    writes, every stripe was locked once since, and its seal clock was
 //	    read after) and every open snapshot's timestamp is at or after the

@@ -148,12 +148,12 @@ func (t *Tree) applyLocked(key []byte, fn func(old []byte, found bool) ([]byte, 
 	applied := false
 	defer func() {
 		if !applied { // a callback panicked: the version never happened
-			rec.after(t.db, nil, false)
+			rec.after(t.db, false)
 		}
 	}()
 	res, err := t.apply(key, fn)
 	applied = true
-	rec.after(t.db, res.New, res.Changed)
+	rec.after(t.db, res.Changed)
 	return res, err
 }
 
@@ -516,7 +516,7 @@ func (t *Tree) pop(last bool) (k, v []byte, err error) {
 			if notify != nil {
 				notify(ok)
 			}
-			rec.after(db, nil, ok)
+			rec.after(db, ok)
 			db.unlockStripes(held)
 		}
 	})

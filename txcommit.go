@@ -213,7 +213,7 @@ func (db *DB) install(ws *writeSet, held []int, known [][]bool, notify func()) e
 		g := db.tx.vs.current()
 		for i, t := range ws.trees {
 			for _, op := range ws.ops[i] {
-				g.record(t, op.key, &version{c: c, old: op.old, new: op.val})
+				g.record(t, op.key, &version{c: c, old: op.old})
 			}
 		}
 	}

@@ -17,19 +17,23 @@ import (
 // the versions committed after it. Generations are dropped whole once no
 // open snapshot can need them, and recording stops when no snapshot is open.
 
-// version is one write of a key recorded for snapshots. old is fixed at
-// creation; new is written before c's timestamp is published and read only
-// after it is seen (T4).
+// version is one write of a key recorded for snapshots: the value it
+// replaced. A snapshot needs no new value: the value it replaced at its
+// time is the old value of the first write after it, and when no write
+// came after it, the tree holds that value (T5).
 type version struct {
 	c   *commit
-	old []byte // nil: the key was absent
-	new []byte // nil: the write deleted the key
+	old []byte // nil: the key was absent; immutable
 }
 
 const (
 	// versionOverhead is what a version costs beside its bytes: the
-	// version, its commit for a single-key write, its slot in the list.
-	versionOverhead = 96
+	// version, its commit for a single-key write, its slot in the list
+	// (measured: heap growth per overwrite with a snapshot open).
+	versionOverhead = 160
+	// nodeOverhead is what a key's node in a generation's index costs
+	// beside its key and its links.
+	nodeOverhead = 64
 	// sealBytes: a generation this large is sealed (a new one takes the
 	// writes) when snapshots are open, so that it can be dropped once they
 	// have closed while newer snapshots stay open.
@@ -94,7 +98,12 @@ func (g *vgen) record(t *Tree, key []byte, v *version) {
 	if !ok {
 		sl, _ = g.trees.LoadOrStore(t, newSkiplist())
 	}
-	n := sl.(*skiplist).insert(key)
+	n, added := sl.(*skiplist).insert(key)
+	if added {
+		size := int64(len(key) + nodeOverhead + 8*len(n.next))
+		g.bytes.Add(size)
+		t.db.tx.vs.held.Add(size)
+	}
 	for {
 		cur := n.versions.Load()
 		var next []*version
@@ -107,11 +116,15 @@ func (g *vgen) record(t *Tree, key []byte, v *version) {
 			break
 		}
 	}
-	size := int64(len(key) + len(v.old) + len(v.new) + versionOverhead)
-	g.bytes.Add(size)
+	g.add(t.db, int64(len(v.old)+versionOverhead))
 	g.count.Add(1)
-	t.db.tx.vs.held.Add(size)
 	t.db.tx.vs.count.Add(1)
+}
+
+// add counts n bytes of versions in g.
+func (g *vgen) add(db *DB, n int64) {
+	g.bytes.Add(n)
+	db.tx.vs.held.Add(n)
 }
 
 // recordWrite is the single-key write's part of T4: called from the tree's
@@ -135,9 +148,9 @@ func (r *recordWrite) before(t *Tree, key, old []byte, found bool) {
 	r.g.record(t, key, r.v)
 }
 
-// after publishes the write (or its absence): new is the value the key
-// has now (nil when absent), changed whether the tree changed.
-func (r *recordWrite) after(db *DB, new []byte, changed bool) {
+// after publishes the write (or its absence): changed says whether the
+// tree changed.
+func (r *recordWrite) after(db *DB, changed bool) {
 	if r.g == nil {
 		return
 	}
@@ -145,15 +158,14 @@ func (r *recordWrite) after(db *DB, new []byte, changed bool) {
 		r.c.state.Store(stateAborted)
 		return
 	}
-	r.v.new = new
 	db.finish(r.c)
 }
 
 // resolve returns the value key had at snapshot ts, given v, what the tree
-// held when read before the versions (T5).
+// held when read before the versions (T5): the old value of the first
+// version after ts, else v (every write after the tree read has a version
+// after ts, recorded before it changed the tree).
 func (vs *versionStore) resolve(t *Tree, key []byte, ts uint64, v []byte) []byte {
-	var last []byte
-	have := false
 	for _, g := range *vs.gens.Load() {
 		sl, ok := g.trees.Load(t)
 		if !ok {
@@ -177,11 +189,7 @@ func (vs *versionStore) resolve(t *Tree, key []byte, ts uint64, v []byte) []byte
 			if at > ts {
 				return ver.old
 			}
-			last, have = ver.new, true
 		}
-	}
-	if have {
-		return last
 	}
 	return v
 }
@@ -341,7 +349,7 @@ func (vs *versionStore) dropLocked() {
 // skiplist is an ordered set of keys with their versions: lock-free reads
 // and inserts, no removal (a generation is dropped whole).
 type skiplist struct {
-	head slnode
+	head slnode // its next has slLevels links
 }
 
 const slLevels = 20
@@ -349,10 +357,12 @@ const slLevels = 20
 type slnode struct {
 	key      []byte
 	versions atomic.Pointer[[]*version]
-	next     [slLevels]atomic.Pointer[slnode]
+	next     []atomic.Pointer[slnode] // one link per level of the node
 }
 
-func newSkiplist() *skiplist { return &skiplist{} }
+func newSkiplist() *skiplist {
+	return &skiplist{head: slnode{next: make([]atomic.Pointer[slnode], slLevels)}}
+}
 
 func randomLevel() int {
 	l := 1
@@ -369,7 +379,7 @@ func (sl *skiplist) seek(key []byte, preds, succs *[slLevels]*slnode) *slnode {
 	var found *slnode
 	for l := slLevels - 1; l >= 0; l-- {
 		for {
-			n := x.next[l].Load()
+			n := x.next[l].Load() // x is the head or has a link at l
 			if n == nil {
 				succs[l] = nil
 				break
@@ -390,15 +400,15 @@ func (sl *skiplist) seek(key []byte, preds, succs *[slLevels]*slnode) *slnode {
 	return found
 }
 
-// insert returns the node of key, adding it when absent.
-func (sl *skiplist) insert(key []byte) *slnode {
+// insert returns the node of key and whether it added it.
+func (sl *skiplist) insert(key []byte) (*slnode, bool) {
 	var preds, succs [slLevels]*slnode
 	for {
 		if n := sl.seek(key, &preds, &succs); n != nil {
-			return n
+			return n, false
 		}
 		lvl := randomLevel()
-		n := &slnode{key: clone(key)}
+		n := &slnode{key: clone(key), next: make([]atomic.Pointer[slnode], lvl)}
 		for l := 0; l < lvl; l++ {
 			n.next[l].Store(succs[l])
 		}
@@ -414,7 +424,7 @@ func (sl *skiplist) insert(key []byte) *slnode {
 				n.next[l].Store(succs[l])
 			}
 		}
-		return n
+		return n, true
 	}
 }
 
