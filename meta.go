@@ -21,10 +21,13 @@ const (
 	// error instead of calling the images corrupt. Version 3: structure
 	// changes are logged as fragments (a split's left half, a separator
 	// posted to an index node: node.DeltaSplit, node.DeltaChild), which
-	// sleds that write version 2 would call corrupt. This sled reads
-	// versions 1 to 3, and raises an older META to 3 when it opens the
+	// sleds that write version 2 would call corrupt. Version 4: multi-key
+	// commits (transactions, batches) log redo and end records
+	// (codec.SecTxRedo, SecTxEnd) instead of log batch markers, which
+	// sleds that write version 3 would call corrupt. This sled reads
+	// versions 1 to 4, and raises an older META to 4 when it opens the
 	// database for writing.
-	metaVersion = 3
+	metaVersion = 4
 )
 
 // meta is the content of META. The log's segment size fixes how LSNs map
@@ -37,7 +40,7 @@ type meta struct {
 
 // encodeMeta renders m as text with a CRC-32 of the lines before it:
 //
-//	sled-meta 3
+//	sled-meta 4
 //	segment-size-bytes 8388608
 //	crc32 1a2b3c4d
 func encodeMeta(m meta) []byte {
