@@ -38,7 +38,7 @@ type Tx struct {
 	reads  []txRead
 	ranges []*txRange
 	trees  []*Tree          // trees written, in first-write order
-	writes []map[string]int // per tree: key -> index in ops
+	writes []map[string]int // per tree: key -> index in ops; nil while small (findWrite)
 	ops    [][]txOp
 	bytes  int64
 	nops   int
@@ -253,7 +253,7 @@ func (tx *Tx) Get(t *Tree, key []byte) ([]byte, error) {
 		return tx.snap.Get(t, key)
 	}
 	if i := slices.Index(tx.trees, t); i >= 0 {
-		if j, ok := tx.writes[i][string(key)]; ok {
+		if j, ok := tx.findWrite(i, key); ok {
 			op := tx.ops[i][j]
 			if op.del {
 				return nil, nil
@@ -306,24 +306,55 @@ func (tx *Tx) write(t *Tree, key, value []byte, del bool) error {
 	if err := tx.grow(len(key) + len(value)); err != nil {
 		return err
 	}
-	op := txOp{key: clone(key), del: del}
+	// One allocation for both copies, each capped so that an append by a
+	// reader of a returned slice copies.
+	kv := make([]byte, len(key)+len(value))
+	copy(kv, key)
+	copy(kv[len(key):], value)
+	op := txOp{key: kv[:len(key):len(key)], del: del}
 	if !del {
-		op.val = clone(value)
+		op.val = kv[len(key):]
 	}
 	i := slices.Index(tx.trees, t)
 	if i < 0 {
 		i = len(tx.trees)
 		tx.trees = append(tx.trees, t)
-		tx.writes = append(tx.writes, map[string]int{})
+		tx.writes = append(tx.writes, nil)
 		tx.ops = append(tx.ops, nil)
 	}
-	if j, ok := tx.writes[i][string(key)]; ok {
+	if j, ok := tx.findWrite(i, key); ok {
 		tx.ops[i][j] = op
 		return nil
 	}
-	tx.writes[i][string(op.key)] = len(tx.ops[i])
 	tx.ops[i] = append(tx.ops[i], op)
+	if m := tx.writes[i]; m != nil {
+		m[string(op.key)] = len(tx.ops[i]) - 1
+	} else if len(tx.ops[i]) > smallWrites {
+		m = make(map[string]int, 2*len(tx.ops[i]))
+		for j, o := range tx.ops[i] {
+			m[string(o.key)] = j
+		}
+		tx.writes[i] = m
+	}
 	return nil
+}
+
+// smallWrites: up to this many writes to a tree, a transaction finds them
+// by a scan instead of a map.
+const smallWrites = 8
+
+// findWrite returns the index of the write of key in tree i's ops.
+func (tx *Tx) findWrite(i int, key []byte) (int, bool) {
+	if m := tx.writes[i]; m != nil {
+		j, ok := m[string(key)]
+		return j, ok
+	}
+	for j, op := range tx.ops[i] {
+		if bytes.Equal(op.key, key) {
+			return j, true
+		}
+	}
+	return 0, false
 }
 
 // Range returns an iterator over [lo, hi) of t as the transaction sees it:

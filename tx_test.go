@@ -650,3 +650,44 @@ func TestBeginCommit(t *testing.T) {
 		t.Fatalf("Begin after Close: %v", err)
 	}
 }
+
+// Many writes in one transaction, some overwritten, some removed again:
+// the last write of each key wins, inside the transaction and after it.
+func TestTransactionManyWrites(t *testing.T) {
+	db := openTemp(t, sled.Config{NodeMaxEntries: 4})
+	err := db.Transaction(func(tx *sled.Tx) error {
+		for round := 0; round < 3; round++ {
+			for i := 0; i < 40; i++ {
+				k := b(fmt.Sprintf("k%02d", i))
+				switch {
+				case round == 2 && i%5 == 0:
+					tx.Remove(db.Tree, k)
+				default:
+					tx.Insert(db.Tree, k, b(fmt.Sprintf("%d-%d", round, i)))
+				}
+			}
+		}
+		for i := 0; i < 40; i++ {
+			v, _ := tx.Get(db.Tree, b(fmt.Sprintf("k%02d", i)))
+			want := fmt.Sprintf("2-%d", i)
+			if i%5 == 0 {
+				want = ""
+			}
+			if string(v) != want || (want == "") != (v == nil) {
+				t.Errorf("inside: k%02d = %q, want %q", i, v, want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := db.Len()
+	if n != 32 {
+		t.Fatalf("after the commit: %d keys, want 32", n)
+	}
+	v, _ := db.Get(b("k07"))
+	if string(v) != "2-7" {
+		t.Fatalf("k07 = %q", v)
+	}
+}
