@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync/atomic"
 
@@ -497,15 +498,40 @@ func (t *Tree) pop(last bool) (k, v []byte, err error) {
 	}
 	defer t.db.exit(op)
 	db := t.db
-	k, v, found, slow, err := t.t.PopEdge(last, func(key, val []byte) func(bool) {
-		held := []int{db.stripeOf(t, key)}
-		db.lockStripes(held) // T1
-		if db.tx.ranges.n.Load() > 0 {
-			db.waitRanges(held, func(yield func(*Tree, []byte) bool) { yield(t, key) })
+	// The callback runs pinned (PopEdge), so it only takes what it can
+	// without waiting; when it cannot, the wait happens here, unpinned.
+	var wait func()
+	tries := 0
+	lock := func(key, val []byte) (func(bool), bool) {
+		s := &db.tx.stripes[db.stripeOf(t, key)]
+		if !s.mu.TryLock() { // T1
+			wait = func() { s.mu.Lock(); s.mu.Unlock() }
+			return nil, false
+		}
+		if rl := db.tx.ranges.conflict(nil, t, key); rl != nil { // T9
+			s.mu.Unlock()
+			wait = func() { <-rl.done }
+			return nil, false
 		}
 		// A commit installing may have removed a key beyond this one
 		// that readers still see: the edge is this key once it is done.
-		db.waitInstalls(t)
+		if inst := db.tx.reg.installing(t); len(inst) > 0 {
+			waitFor := func() {
+				for _, c := range inst {
+					for c.state.Load() == stateWriting {
+						runtime.Gosched()
+					}
+				}
+			}
+			if tries < 3 {
+				s.mu.Unlock()
+				wait = waitFor
+				return nil, false
+			}
+			// Commits keep starting on this tree: wait pinned, for those
+			// only (later ones come after this pop), as the bound.
+			waitFor()
+		}
 		var rec recordWrite
 		if db.tx.vs.recording.Load() {
 			rec.g, rec.c = db.tx.vs.current(), &commit{}
@@ -517,9 +543,17 @@ func (t *Tree) pop(last bool) (k, v []byte, err error) {
 				notify(ok)
 			}
 			rec.after(db, ok)
-			db.unlockStripes(held)
+			s.mu.Unlock()
+		}, true
+	}
+	var found, slow bool
+	for tries = 0; ; tries++ {
+		k, v, found, slow, err = t.t.PopEdge(last, lock)
+		if !errors.Is(err, tree.ErrBusy) {
+			break
 		}
-	})
+		wait()
+	}
 	db.tx.vs.maybeCollect(db)
 	if err != nil || !slow {
 		if !found {

@@ -37,6 +37,10 @@ func (c Config) withDefaults() Config {
 // ErrCorrupt reports a broken structural invariant found while operating.
 var ErrCorrupt = errors.New("tree: structure corrupt")
 
+// ErrBusy is returned by PopEdge when its lock callback declined: the
+// caller waits for what it needs without the pin, and calls again.
+var ErrBusy = errors.New("tree: the edge key is busy")
+
 // Tree is a B-link tree rooted at a fixed page.
 type Tree struct {
 	pc   *pagecache.Cache
@@ -401,10 +405,12 @@ func (t *Tree) afterWrite(id node.PageID, p *pagecache.Page, path []frame) error
 // first (last) key is the tree's minimum (maximum) at the CAS. It reports
 // slow == true when the edge leaf is empty but the tree may not be, in which
 // case the caller must use a path that excludes concurrent writers.
-// lock, when not nil, is called with the key and value before the CAS; the function
-// it returns is called after the CAS with whether it succeeded (for ordered
-// notifications).
-func (t *Tree) PopEdge(last bool, lock func(key, val []byte) func(ok bool)) (k, v []byte, found, slow bool, err error) {
+// lock, when not nil, is called with the key and value before the CAS; the
+// function it returns is called after the CAS with whether it succeeded
+// (for ordered notifications). lock must not wait (the operation is
+// pinned): when it cannot take what it needs it returns false, and PopEdge
+// returns ErrBusy.
+func (t *Tree) PopEdge(last bool, lock func(key, val []byte) (func(ok bool), bool)) (k, v []byte, found, slow bool, err error) {
 	g := t.pc.Pin()
 	defer g.Unpin()
 	var path []frame
@@ -434,7 +440,10 @@ func (t *Tree) PopEdge(last bool, lock func(key, val []byte) func(ok bool)) (k, 
 		k, v = escape(n, n.Key(i)), escape(n, n.Val(i)) // I13
 		var done func(bool)
 		if lock != nil {
-			done = lock(k, v)
+			var ok bool
+			if done, ok = lock(k, v); !ok {
+				return nil, nil, false, false, ErrBusy
+			}
 		}
 		// I5: the first (last) entry of the edge leaf is removed by a CAS
 		// from the state it was read in.
