@@ -237,8 +237,8 @@ func (s *Store) StoreLogs(logs []*raft.Log) error {
 	buf := make([]byte, 0, size+8*len(logs))
 	var err error
 	if len(logs) == 1 {
-		// A single insert is atomic by itself and, unlike a batch, does
-		// not exclude the database's other writers.
+		// A single insert is atomic by itself and, unlike a batch,
+		// logs no redo and end records.
 		key := binary.BigEndian.AppendUint64(buf, logs[0].Index)
 		_, err = s.logs.Insert(key, appendLog(key[8:], logs[0]))
 	} else {
