@@ -312,11 +312,7 @@ func (db *DB) finishCommits(redo map[log.LSN][]codec.Section) error {
 			if t == nil || t.created != s.Value {
 				continue // dropped after the commit (and maybe created again)
 			}
-			ops := make([]tree.BatchOp, len(s.Delta.Ops))
-			for i, op := range s.Delta.Ops {
-				ops[i] = tree.BatchOp{Key: op.Key, Val: op.Val, Delete: op.Kind == node.DeltaDel}
-			}
-			if err := t.t.ApplySorted(ops, func(int, []byte, bool) {}); err != nil {
+			if err := applyRedo(t, s.Delta.Ops); err != nil {
 				return openErr(fmt.Errorf("finishing the commit at %d: %w", lsn, err))
 			}
 		}

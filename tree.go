@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"sync/atomic"
 
@@ -516,21 +515,14 @@ func (t *Tree) pop(last bool) (k, v []byte, err error) {
 		// A commit installing may have removed a key beyond this one
 		// that readers still see: the edge is this key once it is done.
 		if inst := db.tx.reg.installing(t); len(inst) > 0 {
-			waitFor := func() {
-				for _, c := range inst {
-					for c.state.Load() == stateWriting {
-						runtime.Gosched()
-					}
-				}
-			}
 			if tries < 3 {
 				s.mu.Unlock()
-				wait = waitFor
+				wait = func() { waitCommits(inst) }
 				return nil, false
 			}
 			// Commits keep starting on this tree: wait pinned, for those
 			// only (later ones come after this pop), as the bound.
-			waitFor()
+			waitCommits(inst)
 		}
 		var rec recordWrite
 		if db.tx.vs.recording.Load() {

@@ -486,11 +486,7 @@ func (tx *Tx) commit() error {
 		return nil
 	}
 	ws := newWriteSet(tx.trees, tx.ops)
-	extra := make([]int, 0, len(tx.reads))
-	for _, r := range tx.reads {
-		extra = append(extra, db.stripeOf(r.t, r.key))
-	}
-	held := db.stripesOf(ws, extra)
+	held := sortedStripes(tx.stripes())
 	var rl *rangeLock
 	if ws.n > 0 {
 		var ranges []*txRange

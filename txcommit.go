@@ -105,8 +105,11 @@ func (r *registry) installing(t *Tree) []*commit {
 // waitInstalls waits until the multi-key commits installing into t now
 // have ended. A writer calls it with a stripe held: installing commits hold
 // all their stripes already and wait for none.
-func (db *DB) waitInstalls(t *Tree) {
-	for _, c := range db.tx.reg.installing(t) {
+func (db *DB) waitInstalls(t *Tree) { waitCommits(db.tx.reg.installing(t)) }
+
+// waitCommits waits until each of cs has committed or aborted.
+func waitCommits(cs []*commit) {
+	for _, c := range cs {
 		for c.state.Load() == stateWriting {
 			runtime.Gosched()
 		}
@@ -165,14 +168,13 @@ func (ws *writeSet) each(yield func(t *Tree, key []byte) bool) {
 	}
 }
 
-// stripesOf returns the sorted distinct stripes of ws's keys, plus extra.
-func (db *DB) stripesOf(ws *writeSet, extra []int) []int {
-	idx := extra
-	for i, t := range ws.trees {
-		for _, op := range ws.ops[i] {
-			idx = append(idx, db.stripeOf(t, op.key))
-		}
-	}
+// stripesOf returns the sorted distinct stripes of ws's keys.
+func (db *DB) stripesOf(ws *writeSet) []int {
+	var idx []int
+	ws.each(func(t *Tree, key []byte) bool {
+		idx = append(idx, db.stripeOf(t, key))
+		return true
+	})
 	return sortedStripes(idx)
 }
 
@@ -236,11 +238,7 @@ func (db *DB) install(ws *writeSet, held []int, known [][]bool, notify func()) e
 	}
 	txHook("redo")
 	for i, t := range ws.trees {
-		ops := make([]tree.BatchOp, len(ws.ops[i]))
-		for j, op := range ws.ops[i] {
-			ops[j] = tree.BatchOp{Key: op.key, Val: op.val, Delete: op.del}
-		}
-		err := t.t.ApplySorted(ops, func(int, []byte, bool) {})
+		err := applyRedo(t, redo[i].Delta.Ops)
 		if err != nil && t.dropped.Load() {
 			// Dropped while the commit ran: the drop comes after it,
 			// and recovery skips a dropped tree's redo too.
@@ -292,19 +290,9 @@ func (db *DB) install(ws *writeSet, held []int, known [][]bool, notify func()) e
 }
 
 // commitWrites locks, installs and unlocks a write-only commit (a batch);
-// notify, when not nil, counts and publishes its writes instead of install.
+// notify counts and publishes its writes (install's notify).
 func (db *DB) commitWrites(ws *writeSet, notify func()) error {
-	if ws.n == 1 && notify == nil {
-		t, op := ws.trees[0], ws.ops[0][0]
-		_, err := t.write(op.key, func([]byte, bool) ([]byte, tree.Action) {
-			if op.del {
-				return nil, tree.Delete
-			}
-			return op.val, tree.Set
-		})
-		return err
-	}
-	held := db.stripesOf(ws, nil)
+	held := db.stripesOf(ws)
 	db.lockStripes(held)
 	db.waitRanges(held, ws.each)
 	err := db.install(ws, held, nil, notify)
@@ -355,4 +343,14 @@ func txHook(step string) {
 	if h := txTestHook.Load(); h != nil {
 		(*h)(step)
 	}
+}
+
+// applyRedo applies the ops of one tree's redo section (keys increasing),
+// as a commit installs them and as Open finishes a commit (T7).
+func applyRedo(t *Tree, ops []node.Delta) error {
+	bops := make([]tree.BatchOp, len(ops))
+	for i, op := range ops {
+		bops[i] = tree.BatchOp{Key: op.Key, Val: op.Val, Delete: op.Kind == node.DeltaDel}
+	}
+	return t.t.ApplySorted(bops, func(int, []byte, bool) {})
 }

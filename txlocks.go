@@ -40,13 +40,6 @@ func (db *DB) stripeOf(t *Tree, key []byte) int {
 	return int(h >> (64 - stripeBits))
 }
 
-// lockKey locks key's stripe and returns it.
-func (db *DB) lockKey(t *Tree, key []byte) *stripe {
-	s := &db.tx.stripes[db.stripeOf(t, key)]
-	s.mu.Lock()
-	return s
-}
-
 // lockStripes locks the stripes idx, which must be sorted and distinct
 // (T1: increasing order, so two committers never wait for each other in a
 // cycle).
